@@ -1,0 +1,1 @@
+print("praxis: under construction")
