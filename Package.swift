@@ -52,6 +52,12 @@ let package = Package(
             name: "PraxisBench",
             dependencies: ["PraxisServer", "PraxisHTTP", "PraxisCLI", "PraxisCrypto", "PraxisSQLite", "PraxisJSON"]),
 
+        // Helpers shared by the test targets (temporary nodes, free ports); never linked into the binaries.
+        .target(
+            name: "PraxisTestSupport",
+            dependencies: ["PraxisStorage", "PraxisFederation", "PraxisCommunity", "PraxisCrypto"],
+            path: "Tests/PraxisTestSupport"),
+
         // Tests: one target per module, plus multi-node integration tests.
         .testTarget(name: "PraxisJSONTests", dependencies: ["PraxisJSON"]),
         .testTarget(name: "PraxisSQLiteTests", dependencies: ["PraxisSQLite"]),
@@ -60,10 +66,19 @@ let package = Package(
             resources: [.copy("Vectors")]),
         .testTarget(name: "PraxisHTTPTests", dependencies: ["PraxisHTTP"]),
         .testTarget(
+            name: "PraxisStorageTests", dependencies: ["PraxisTestSupport", "PraxisStorage", "PraxisSQLite", "PraxisCrypto"]),
+        .testTarget(
+            name: "PraxisFederationTests",
+            dependencies: ["PraxisTestSupport", "PraxisFederation", "PraxisStorage", "PraxisCrypto", "PraxisJSON", "PraxisActivityStreams"]),
+        .testTarget(
+            name: "PraxisCommunityTests",
+            dependencies: ["PraxisTestSupport", "PraxisCommunity", "PraxisFederation", "PraxisStorage", "PraxisCrypto"]),
+        .testTarget(name: "PraxisCLITests", dependencies: ["PraxisTestSupport", "PraxisCLI", "PraxisStorage", "PraxisCommunity"]),
+        .testTarget(
             name: "PraxisServerTests",
-            dependencies: ["PraxisServer", "PraxisCLI", "PraxisStorage", "PraxisFederation", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
+            dependencies: ["PraxisTestSupport", "PraxisServer", "PraxisCLI", "PraxisStorage", "PraxisFederation", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
         .testTarget(
             name: "PraxisIntegrationTests",
-            dependencies: ["PraxisCLI", "PraxisServer", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
+            dependencies: ["PraxisTestSupport", "PraxisCLI", "PraxisServer", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
     ]
 )

@@ -129,3 +129,13 @@ public enum FormURLEncoding {
         }
     }
 }
+
+extension FormURLEncoding {
+    /// Decodes every `name=value` pair in order, keeping repeated names (WebFinger's `rel` repeats).
+    public static func decodeAll(_ text: Substring) -> [(name: String, value: String)] {
+        text.split(separator: "&", omittingEmptySubsequences: true).map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (percentDecode(parts[0], plusAsSpace: true), parts.count > 1 ? percentDecode(parts[1], plusAsSpace: true) : "")
+        }
+    }
+}

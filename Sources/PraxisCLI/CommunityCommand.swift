@@ -1,0 +1,67 @@
+import Foundation
+import PraxisCommunity
+import PraxisStorage
+
+enum CommunityCommand {
+    static let help = """
+        Usage: praxis community create --data DIR NAME [--title TEXT] [--description TEXT]
+                                       [--visibility public|members] [--join open|approval|invite]
+                                       [--owner USER] [--parent NAME]
+               praxis community list --data DIR [--json]
+
+        create  creates a community (visibility public by default, joining by approval)
+        list    lists the node's communities
+        """
+
+    struct Listed: Encodable {
+        var name: String
+        var title: String
+        var visibility: String
+        var join: String
+        var owner: String?
+        var parent: String?
+        var url: String
+    }
+
+    static func run(_ words: [String], console: Console) throws {
+        guard let sub = words.first, !["--help", "-h"].contains(sub) else { return console.out(help) }
+        let rest = Array(words.dropFirst())
+        if PraxisCLI.wantsHelp(rest) { return console.out(help) }
+        switch sub {
+        case "create":
+            let args = try Arguments(
+                rest, options: ["data", "title", "description", "visibility", "join", "owner", "parent"], flags: [],
+                command: "community create")
+            try args.expectPositionals(1, "NAME of the community")
+            let visibility = try args.choice("visibility", default: CommunityVisibility.public)
+            let join = try args.choice("join", default: JoinPolicy.approval)
+            let store = try PraxisCLI.openStore(args)
+            let community = try CommunityService(store: store).create(
+                .init(name: args.positionals[0], title: args.value("title"), summary: args.value("description") ?? "",
+                      visibility: visibility, joinPolicy: join, owner: args.value("owner"), parent: args.value("parent")))
+            console.out("Created community !\(community.actor.username)@\(store.configuration.domain): \(store.configuration.baseURL)/communities/\(community.actor.username)")
+        case "list":
+            let args = try Arguments(rest, options: ["data"], flags: ["json"], command: "community list")
+            try args.expectPositionals(0, "")
+            let store = try PraxisCLI.openStore(args)
+            let communities = try CommunityService(store: store).list()
+            let base = store.configuration.baseURL
+            if args.flag("json") {
+                console.out(try jsonLines(communities.map {
+                    Listed(name: $0.actor.username, title: $0.title, visibility: $0.visibility.rawValue,
+                           join: $0.joinPolicy.rawValue, owner: $0.ownerUsername, parent: $0.parentUsername,
+                           url: base + "/communities/" + $0.actor.username)
+                }))
+            } else if communities.isEmpty {
+                console.out("No communities yet; create one with `praxis community create --data DIR NAME`.")
+            } else {
+                console.out(table([["NAME", "VISIBILITY", "JOIN", "OWNER", "PARENT", "TITLE"]] + communities.map {
+                    [$0.actor.username, $0.visibility.rawValue, $0.joinPolicy.rawValue, $0.ownerUsername ?? "-",
+                     $0.parentUsername ?? "-", $0.title]
+                }))
+            }
+        default:
+            throw CLIError.usage("unknown subcommand `community \(sub)`; use create or list")
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import PraxisCommunity
+import PraxisFederation
+import PraxisHTTP
+import PraxisServer
+import PraxisStorage
+
+/// `praxis demo`: several development-mode nodes on loopback, seeded with members and communities,
+/// federating with each other. The seed grows with every capability Praxis gains.
+enum DemoCommand {
+    static let help = """
+        Usage: praxis demo [--nodes N] [--base-port PORT] [--keep] [--quiet]
+
+        Starts N local nodes (default 3) on 127.0.0.1:PORT, PORT+1, ... (default 8001), each in
+        development mode in a temporary folder, seeded with members and communities; prints their
+        URLs and runs until Ctrl-C, then stops them all and removes the folders.
+
+          --nodes N         number of nodes, 1 to 9
+          --base-port PORT  port of the first node
+          --keep            keep the data folders (their paths are printed)
+          --quiet           no access log
+        """
+
+    /// The members every demo node gets; they sign in with `DemoSeed.password`.
+    struct Member {
+        var name: String
+        var displayName: String
+        var role: AccountRole
+        var affiliation: Affiliation
+    }
+
+    struct CommunitySeed {
+        var name: String
+        var title: String
+        var summary: String
+        var visibility: CommunityVisibility
+        var join: JoinPolicy
+        var owner: String
+        var parent: String?
+    }
+
+    struct NodeSeed {
+        var name: String
+        var members: [Member]
+        var communities: [CommunitySeed]
+    }
+
+    static let password = "praxis-demo-2026"
+
+    static let seeds: [NodeSeed] = [
+        NodeSeed(
+            name: "Centre national des achats publics (FR, démo)",
+            members: [
+                Member(name: "amelie", displayName: "Amélie Laurent", role: .admin, affiliation: .buyer),
+                Member(name: "bruno", displayName: "Bruno Marchand", role: .member, affiliation: .buyer),
+                Member(name: "claire", displayName: "Claire Dubois (avocate)", role: .member, affiliation: .expert),
+            ],
+            communities: [
+                CommunitySeed(name: "marches-numeriques", title: "Marchés publics du numérique",
+                              summary: "Achats de logiciels, de cloud et de services numériques.",
+                              visibility: .public, join: .open, owner: "amelie"),
+                CommunitySeed(name: "clauses-sociales", title: "Clauses sociales et environnementales",
+                              summary: "Insertion, critères environnementaux, coût du cycle de vie.",
+                              visibility: .members, join: .approval, owner: "bruno"),
+            ]),
+        NodeSeed(
+            name: "Expertisecentrum Aanbesteden (NL, demo)",
+            members: [
+                Member(name: "daan", displayName: "Daan de Vries", role: .admin, affiliation: .buyer),
+                Member(name: "eva", displayName: "Eva Jansen", role: .moderator, affiliation: .buyer),
+            ],
+            communities: [
+                CommunitySeed(name: "aanbesteden-bouw", title: "Aanbesteden in de bouw",
+                              summary: "Bouwopdrachten, EMVI en gunningscriteria.",
+                              visibility: .public, join: .approval, owner: "eva"),
+                CommunitySeed(name: "europese-drempels", title: "Europese drempelwaarden",
+                              summary: "Wanneer geldt de Europese aanbestedingsplicht?",
+                              visibility: .public, join: .open, owner: "daan"),
+            ]),
+        NodeSeed(
+            name: "Centro de Contratación Pública (ES, demo)",
+            members: [
+                Member(name: "lucia", displayName: "Lucía García", role: .admin, affiliation: .buyer),
+                Member(name: "mateo", displayName: "Mateo López", role: .member, affiliation: .buyer),
+            ],
+            communities: [
+                CommunitySeed(name: "contratacion-sanitaria", title: "Contratación sanitaria",
+                              summary: "Compras de hospitales y servicios de salud.",
+                              visibility: .public, join: .approval, owner: "lucia"),
+                CommunitySeed(name: "equipos-medicos", title: "Equipos médicos",
+                              summary: "Subcomunidad: especificaciones técnicas de equipos médicos.",
+                              visibility: .members, join: .invite, owner: "mateo", parent: "contratacion-sanitaria"),
+            ]),
+    ]
+
+    /// The seed of node `index`; nodes beyond the named ones get a generic procurement centre.
+    static func seed(_ index: Int) -> NodeSeed {
+        if index < seeds.count { return seeds[index] }
+        let n = index + 1
+        return NodeSeed(
+            name: "Procurement centre \(n) (demo)",
+            members: [Member(name: "admin\(n)", displayName: "Administrator \(n)", role: .admin, affiliation: .buyer)],
+            communities: [
+                CommunitySeed(name: "practice-\(n)", title: "Procurement practice \(n)", summary: "A demo community.",
+                              visibility: .public, join: .open, owner: "admin\(n)")
+            ])
+    }
+
+    static func run(_ words: [String], console: Console) async throws {
+        if PraxisCLI.wantsHelp(words) { return console.out(help) }
+        let args = try Arguments(words, options: ["nodes", "base-port"], flags: ["keep", "quiet"], command: "demo")
+        try args.expectPositionals(0, "")
+        let count = try args.integer("nodes", default: 3, range: 1...9)
+        let basePort = try args.integer("base-port", default: 8001, range: 1024...(65535 - 8))
+
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("praxis-demo-\(UUID().uuidString.prefix(8))")
+        defer {
+            if !args.flag("keep") { try? FileManager.default.removeItem(at: root) }
+        }
+        console.out("Seeding \(count) demo nodes in \(root.path) ...")
+        var nodes: [PraxisNode] = []
+        let out = console.out
+        let quiet = args.flag("quiet")
+        for index in 0..<count {
+            let port = basePort + index
+            let directory = DataDirectory(path: root.appendingPathComponent("node\(index + 1)").path)
+            let seed = seed(index)
+            let store = try NodeSetup.initialise(
+                directory: directory,
+                configuration: NodeConfiguration(domain: "127.0.0.1:\(port)", name: seed.name, federation: .allowlist,
+                                                 development: true))
+            try populate(store, with: seed)
+            let node = try PraxisNode(directory: directory, accessLog: quiet ? nil : { line in out("[node\(index + 1)] \(line)") })
+            do {
+                try node.start()
+            } catch {
+                for started in nodes { await started.shutdown(gracePeriod: .seconds(1)) }
+                throw CLIError("cannot start node \(index + 1) on 127.0.0.1:\(port): \(error); try --base-port with free ports")
+            }
+            nodes.append(node)
+        }
+        console.out("")
+        console.out("Praxis demo: \(count) nodes running (development mode, plain HTTP on loopback)")
+        for (index, node) in nodes.enumerated() {
+            let seed = seed(index)
+            let domain = node.store.configuration.domain
+            console.out("  \(node.baseURL)  \(seed.name)")
+            let first = seed.members[0].name
+            console.out("      member:    \(node.baseURL)/users/\(first)   (acct:\(first)@\(domain))")
+            console.out("      community: \(node.baseURL)/communities/\(seed.communities[0].name)")
+            console.out("      webfinger: \(node.baseURL)/.well-known/webfinger?resource=acct:\(first)@\(domain)")
+            console.out("      nodeinfo:  \(node.baseURL)/nodeinfo/2.1")
+        }
+        console.out("Demo members sign in with the password \"\(password)\".")
+        if args.flag("keep") { console.out("Data folders are kept under \(root.path).") }
+        console.out("Press Ctrl-C to stop.")
+        let signal = await ShutdownSignal.wait()
+        console.out("Received signal \(signal); stopping \(count) nodes")
+        for node in nodes { await node.shutdown(gracePeriod: .seconds(5)) }
+        console.out("Stopped")
+    }
+
+    /// Adds the seed's members and communities to a freshly initialised node.
+    static func populate(_ store: NodeStore, with seed: NodeSeed) throws {
+        let accounts = AccountService(store: store)
+        for member in seed.members {
+            try accounts.add(.init(username: member.name, password: password, displayName: member.displayName,
+                                   role: member.role, affiliation: member.affiliation))
+        }
+        let communities = CommunityService(store: store)
+        for community in seed.communities {
+            try communities.create(.init(name: community.name, title: community.title, summary: community.summary,
+                                         visibility: community.visibility, joinPolicy: community.join,
+                                         owner: community.owner, parent: community.parent))
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisCommunity
+import PraxisFederation
+import PraxisHTTP
+import PraxisJSON
+import PraxisSQLite
+import PraxisStorage
+
+/// The HTTP surface of a node: discovery (WebFinger, NodeInfo, host-meta), actor documents with
+/// content negotiation, actor collections and the HTML pages. Handlers stay thin: they parse the
+/// request, call storage or a use case, and render.
+public struct NodeRoutes: Sendable {
+    public let store: NodeStore
+    public let urls: NodeURLs
+    let documents: ActorDocuments
+    let webFinger: WebFinger
+
+    public init(store: NodeStore) {
+        self.store = store
+        self.urls = NodeURLs(configuration: store.configuration)
+        self.documents = ActorDocuments(urls: urls)
+        self.webFinger = WebFinger(urls: urls)
+    }
+
+    /// Discovery and read-only routes are GET-only and take no body.
+    static let noBody = 0
+
+    public func router() -> Router {
+        var router = Router()
+        router.use(Self.securityHeaders)
+        let routes = self
+        router.get("/") { request in try await routes.home(request) }
+        router.get("/healthz") { _ in try await routes.health() }
+        router.get("/.well-known/webfinger") { request in try await routes.webFinger(request) }
+        router.get("/.well-known/nodeinfo") { _ in
+            .json(NodeInfo.discovery(urls: routes.urls))
+        }
+        router.get("/.well-known/host-meta") { _ in routes.hostMeta() }
+        router.get("/nodeinfo/2.1") { _ in try await routes.nodeInfo() }
+        router.get("/actor") { request in
+            try await routes.actor(kind: .application, username: NodeSetup.nodeActorUsername, request)
+        }
+        router.get("/users/:name") { request in
+            try await routes.actor(kind: .person, username: request.parameters["name"] ?? "", request)
+        }
+        router.get("/communities/:name") { request in
+            try await routes.actor(kind: .group, username: request.parameters["name"] ?? "", request)
+        }
+        for kind in [ActorKind.person, .group] {
+            let prefix = kind == .person ? "/users/:name" : "/communities/:name"
+            var collections = ["outbox", "followers"]
+            collections.append(kind == .person ? "following" : "moderators")
+            for collection in collections {
+                router.get("\(prefix)/\(collection)") { request in
+                    try await routes.collection(collection, kind: kind, username: request.parameters["name"] ?? "")
+                }
+            }
+        }
+        router.get("/actor/outbox") { _ in
+            .activityJSON(OrderedCollectionDocument(id: routes.urls.nodeActor + "/outbox", totalItems: 0).json, ldProfile: false)
+        }
+        return router
+    }
+
+    /// Headers every response carries: no MIME sniffing, no framing, no referrer leaks, and a
+    /// strict content security policy (pages use no script and only inline styles).
+    static let securityHeaders: @Sendable (HTTPRequest, Router.Handler) async throws -> HTTPResponse = { request, next in
+        var response = try await next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if response.headers["Content-Security-Policy"] == nil {
+            response.headers["Content-Security-Policy"] =
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        }
+        return response
+    }
+
+    // MARK: - Discovery
+
+    func webFinger(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let query = request.query.map { FormURLEncoding.decodeAll($0) } ?? []
+        let resource = query.first { $0.name == "resource" }?.value
+        let rels = query.filter { $0.name == "rel" }.map(\.value)
+        let finger = webFinger
+        do {
+            let jrd = try await store.database.read { db in
+                try finger.jrd(resource: resource, rels: rels) { name in try ActorRepository(db).find(username: name) }
+            }
+            var response = HTTPResponse.json(jrd, contentType: WebFinger.mediaType)
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            return response
+        } catch let failure as WebFinger.Failure {
+            var response: HTTPResponse
+            switch failure {
+            case .malformed(let message): response = .error(.badRequest, message)
+            case .notFound(let message): response = .error(.notFound, message)
+            }
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            return response
+        }
+    }
+
+    func hostMeta() -> HTTPResponse {
+        let template = HTML.escape(urls.base + "/.well-known/webfinger?resource={uri}")
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">
+              <Link rel="lrdd" type="application/jrd+json" template="\(template)"/>
+            </XRD>
+
+            """
+        var response = HTTPResponse(status: .ok, contentType: "application/xrd+xml; charset=utf-8", body: xml)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    }
+
+    func nodeInfo() async throws -> HTTPResponse {
+        let configuration = store.configuration
+        let usage = try await store.database.read { db in
+            let accounts = try AccountRepository(db).usage()
+            let communities = try CommunityRepository(db).count(visibility: .public)
+            return NodeInfo.Usage(
+                users: accounts.total, activeHalfYear: accounts.halfYear, activeMonth: accounts.month,
+                communities: communities)
+        }
+        var response = HTTPResponse.json(NodeInfo.document(configuration: configuration, usage: usage),
+                                         contentType: NodeInfo.mediaType)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+    }
+
+    func health() async throws -> HTTPResponse {
+        _ = try await store.database.read { db in try db.scalar(Int.self, "SELECT 1") }
+        return HTTPResponse(status: .ok, contentType: "text/plain; charset=utf-8", body: "ok\n")
+    }
+
+    // MARK: - Actors
+
+    func actor(kind: ActorKind, username: String, _ request: HTTPRequest) async throws -> HTTPResponse {
+        let documents = documents
+        let name = username.lowercased()
+        let representation = Representation.negotiate(request)
+        if representation == .html {
+            return try await actorPage(kind: kind, username: name)
+        }
+        let document = try await store.database.read { db in try documents.document(kind: kind, username: name, db: db) }
+        guard let document else { throw HTTPError(.notFound, Self.notFoundMessage(kind, username)) }
+        return .activityJSON(document, ldProfile: representation == .ldJSON)
+    }
+
+    static func notFoundMessage(_ kind: ActorKind, _ username: String) -> String {
+        switch kind {
+        case .application: "this node has no actor"
+        case .person: "no member named \"\(username)\" on this node"
+        case .group: "no community named \"\(username)\" on this node"
+        }
+    }
+
+    func collection(_ name: String, kind: ActorKind, username: String) async throws -> HTTPResponse {
+        let urls = urls
+        let lower = username.lowercased()
+        let document: JSON? = try await store.database.read { db in
+            guard let actor = try ActorRepository(db).find(username: lower, kind: kind) else { return nil }
+            if kind == .person, let account = try AccountRepository(db).find(username: lower), account.status != .active {
+                return nil
+            }
+            let id = urls.actor(actor) + "/" + name
+            if kind == .group, let community = try CommunityRepository(db).find(username: lower) {
+                // The member list of a members-only community does not exist for outsiders.
+                if community.visibility == .members && name == "followers" { return nil }
+                if name == "moderators" {
+                    let owners = community.ownerUsername.map { [JSON.string(urls.person($0))] } ?? []
+                    return OrderedCollectionDocument(id: id, totalItems: owners.count, orderedItems: owners).json
+                }
+            }
+            return OrderedCollectionDocument(id: id, totalItems: 0, orderedItems: []).json
+        }
+        guard let document else { throw HTTPError(.notFound, Self.notFoundMessage(kind, username)) }
+        return .activityJSON(document, ldProfile: false)
+    }
+
+    // MARK: - Pages
+
+    func home(_ request: HTTPRequest) async throws -> HTTPResponse {
+        if Representation.negotiate(request) != .html {
+            return try await actor(kind: .application, username: NodeSetup.nodeActorUsername, request)
+        }
+        let configuration = store.configuration
+        let (communities, members) = try await store.database.read { db in
+            (try CommunityRepository(db).all(), try AccountRepository(db).usage().total)
+        }
+        var body = "<h1>\(HTML.escape(configuration.name))</h1>\n"
+        body += "<p class=\"muted\">A Praxis node for communities of practice in public procurement · "
+        body += "<code>\(HTML.escape(configuration.domain))</code> · \(members) members</p>\n"
+        body += "<h2>Communities</h2>\n<ul class=\"cards\">\n"
+        for community in communities {
+            body += "<li><a href=\"/communities/\(HTML.escape(community.actor.username))\">"
+            body += "\(HTML.escape(community.title))</a> <span class=\"muted\">!\(HTML.escape(community.actor.username))@"
+            body += "\(HTML.escape(configuration.domain)) · \(community.visibility == .public ? "public" : "members only")"
+            body += " · join: \(community.joinPolicy.rawValue)</span>"
+            if !community.actor.summary.isEmpty { body += "<br>\(HTML.escape(community.actor.summary))" }
+            body += "</li>\n"
+        }
+        if communities.isEmpty { body += "<li class=\"muted\">No communities yet.</li>\n" }
+        body += "</ul>\n"
+        return .html(HTML.page(title: "Home", nodeName: configuration.name, body: body))
+    }
+
+    func actorPage(kind: ActorKind, username: String) async throws -> HTTPResponse {
+        let configuration = store.configuration
+        let urls = urls
+        let page: String? = try await store.database.read { db in
+            switch kind {
+            case .application:
+                return nil
+            case .person:
+                guard let account = try AccountRepository(db).find(username: username), account.status == .active else {
+                    return nil
+                }
+                var body = "<h1>\(HTML.escape(account.actor.displayName))</h1>\n"
+                body += "<p class=\"muted\">@\(HTML.escape(account.actor.username))@\(HTML.escape(configuration.domain))"
+                body += " · \(HTML.escape(account.affiliation.rawValue))</p>\n"
+                if !account.actor.summary.isEmpty { body += "<p>\(HTML.escape(account.actor.summary))</p>\n" }
+                return HTML.page(title: account.actor.displayName, nodeName: configuration.name, body: body)
+            case .group:
+                guard let community = try CommunityRepository(db).find(username: username) else { return nil }
+                var body = "<h1>\(HTML.escape(community.title))</h1>\n"
+                body += "<p class=\"muted\">!\(HTML.escape(community.actor.username))@\(HTML.escape(configuration.domain))"
+                body += " · \(community.visibility == .public ? "public" : "members only")"
+                body += " · join: \(community.joinPolicy.rawValue)</p>\n"
+                if !community.actor.summary.isEmpty { body += "<p>\(HTML.escape(community.actor.summary))</p>\n" }
+                if let parent = community.parentUsername {
+                    body += "<p>Part of <a href=\"\(HTML.escape(urls.community(parent)))\">\(HTML.escape(parent))</a></p>\n"
+                }
+                return HTML.page(title: community.title, nodeName: configuration.name, body: body)
+            }
+        }
+        if kind == .application {
+            return HTTPResponse(status: .found, headers: ["Location": "/"])
+        }
+        guard let page else {
+            return .html(
+                HTML.page(title: "Not found", nodeName: configuration.name,
+                          body: "<h1>Not found</h1><p>\(HTML.escape(Self.notFoundMessage(kind, username)))</p>"),
+                status: .notFound)
+        }
+        return .html(page)
+    }
+}

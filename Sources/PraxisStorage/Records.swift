@@ -1,0 +1,86 @@
+import Foundation
+
+/// What kind of local actor a row is.
+public enum ActorKind: String, Sendable, Codable, CaseIterable {
+    /// The node itself (signs fetches and node-to-node messages).
+    case application
+    /// A member account.
+    case person
+    /// A community.
+    case group
+}
+
+/// A local actor: the node, a member or a community.
+public struct LocalActor: Sendable, Equatable {
+    public var id: Int64
+    public var kind: ActorKind
+    public var username: String
+    public var displayName: String
+    public var summary: String
+    public var createdAt: Date
+}
+
+/// One key of an actor. `publicKey` is an SPKI PEM for RSA and a Multikey for Ed25519.
+public struct ActorKey: Sendable, Equatable {
+    public enum Algorithm: String, Sendable, Codable { case rsa, ed25519 }
+    public var algorithm: Algorithm
+    /// The key id is the actor id, `#`, and this fragment (`main-key`, `ed25519-key`, ...).
+    public var fragment: String
+    public var publicKey: String
+    public var privateKeyPEM: String
+    public var createdAt: Date
+    public var retiredAt: Date?
+
+    public init(algorithm: Algorithm, fragment: String, publicKey: String, privateKeyPEM: String, createdAt: Date = Date(),
+                retiredAt: Date? = nil) {
+        self.algorithm = algorithm
+        self.fragment = fragment
+        self.publicKey = publicKey
+        self.privateKeyPEM = privateKeyPEM
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+    }
+}
+
+/// Node-wide role of an account.
+public enum AccountRole: String, Sendable, Codable, CaseIterable {
+    case admin, moderator, member
+}
+
+/// Who a person is professionally. Suppliers may hold accounts but never enter practitioner
+/// communities.
+public enum Affiliation: String, Sendable, Codable, CaseIterable {
+    case buyer, expert, supplier
+}
+
+public enum AccountStatus: String, Sendable, Codable, CaseIterable {
+    case pending, active, suspended
+}
+
+/// A member account on this node.
+public struct Account: Sendable, Equatable {
+    public var actor: LocalActor
+    public var role: AccountRole
+    public var affiliation: Affiliation
+    public var status: AccountStatus
+    public var email: String?
+}
+
+public enum CommunityVisibility: String, Sendable, Codable, CaseIterable {
+    case `public`, members
+}
+
+public enum JoinPolicy: String, Sendable, Codable, CaseIterable {
+    case open, approval, invite
+}
+
+/// A community hosted on this node.
+public struct Community: Sendable, Equatable {
+    public var actor: LocalActor
+    public var visibility: CommunityVisibility
+    public var joinPolicy: JoinPolicy
+    public var ownerUsername: String?
+    public var parentUsername: String?
+
+    public var title: String { actor.displayName }
+}

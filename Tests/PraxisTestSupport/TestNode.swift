@@ -1,0 +1,72 @@
+import Foundation
+import PraxisCommunity
+import PraxisCrypto
+import PraxisFederation
+import PraxisStorage
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// A temporary folder removed when the value is deinitialised.
+public final class TemporaryDirectory: @unchecked Sendable {
+    // @unchecked: `url` is immutable after init; deinit only removes the folder.
+    public let url: URL
+
+    public init(_ prefix: String = "praxis-test") {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public var path: String { url.path }
+
+    public func appending(_ component: String) -> String { url.appendingPathComponent(component).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A node initialised in a temporary folder, for tests.
+public struct TestNode: Sendable {
+    public let temporary: TemporaryDirectory
+    public let store: NodeStore
+    public let directory: DataDirectory
+
+    /// Creates a node with the given domain; `development` as `praxis init --dev`.
+    public init(domain: String = "praxis.test", name: String = "Test node", development: Bool = false) throws {
+        temporary = TemporaryDirectory()
+        directory = DataDirectory(path: temporary.appending("node"))
+        store = try NodeSetup.initialise(
+            directory: directory,
+            configuration: NodeConfiguration(domain: domain, name: name, development: development))
+    }
+
+    /// Account creation with a cheap password hash, so tests stay fast.
+    public var accounts: AccountService { AccountService(store: store, passwordCost: .testing) }
+    public var communities: CommunityService { CommunityService(store: store) }
+
+    @discardableResult
+    public func addMember(_ name: String, role: AccountRole = .member, affiliation: Affiliation = .buyer,
+                          displayName: String? = nil) throws -> Account {
+        try accounts.add(.init(username: name, password: "correct horse battery", displayName: displayName, role: role,
+                               affiliation: affiliation))
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
+public func freeLoopbackPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa -> Int32 in
+            guard bind(fd, sa, length) == 0 else { return -1 }
+            return getsockname(fd, sa, &length)
+        }
+    }
+    guard bound == 0 else { return 0 }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
