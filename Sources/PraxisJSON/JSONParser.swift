@@ -64,7 +64,7 @@ struct JSONParser {
     static func tooLarge(_ limits: JSONLimits) -> JSONError {
         JSONError(
             kind: .limitExceeded, offset: limits.maxBytes,
-            message: "document is larger than \(limits.maxBytes) bytes")
+            message: "document is larger than \(limits.maxBytes) bytes at byte \(limits.maxBytes)")
     }
 
     // MARK: Document structure
@@ -159,6 +159,10 @@ struct JSONParser {
                     guard pos < end else { throw fail(.syntax, "unexpected end of input in an array, expected ',' or ']'") }
                     if bytes[pos] == UInt8(ascii: ",") {
                         pos += 1
+                        if arrays[top].count >= limits.maxContainerElements {
+                            skipWhitespace()
+                            throw tooManyElements()
+                        }
                         afterComma = true
                         continue parseValue
                     }
@@ -176,6 +180,10 @@ struct JSONParser {
                     guard pos < end else { throw fail(.syntax, "unexpected end of input in an object, expected ',' or '}'") }
                     if bytes[pos] == UInt8(ascii: ",") {
                         pos += 1
+                        if objects[top].count >= limits.maxContainerElements {
+                            skipWhitespace()
+                            throw tooManyElements()
+                        }
                         keys.append(try parseMemberName(in: objects[top], afterComma: true))
                         continue parseValue
                     }
