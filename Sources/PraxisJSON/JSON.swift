@@ -1,7 +1,7 @@
 /// A JSON value that keeps what Foundation's `JSONSerialization` loses: member order, the
 /// distinction between integers and other numbers, and exact integers up to 64 bits.
 ///
-/// Parse untrusted input with ``parse(_:limits:)-(Collection<UInt8>,_)`` and write it back with
+/// Parse untrusted input with `JSON.parse(_:limits:)` and write it back with
 /// ``serialized(pretty:sortedKeys:)``.
 ///
 /// ```swift

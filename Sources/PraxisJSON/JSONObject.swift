@@ -12,16 +12,14 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Up to this many members, lookup is a linear scan and no index is kept.
     private static let linearSearchLimit = 12
 
-    private var storedKeys: [String]
-    private var storedValues: [JSON]
-    /// Position of each key; empty while `count <= linearSearchLimit`.
-    private var index: [String: Int]
+    private var members: [Element]
+    /// Position of each key; nil while `count <= linearSearchLimit`.
+    private var index: [String: Int]?
 
     /// Creates an empty object.
     public init() {
-        storedKeys = []
-        storedValues = []
-        index = [:]
+        members = []
+        index = nil
     }
 
     /// Creates an object from pairs in order; a repeated key keeps its first position and last value.
@@ -36,26 +34,23 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// Member names, in order.
-    public var keys: [String] { storedKeys }
+    public var keys: [String] { members.map(\.key) }
     /// Member values, in the order of ``keys``.
-    public var values: [JSON] { storedValues }
+    public var values: [JSON] { members.map(\.value) }
     /// Number of members.
-    public var count: Int { storedKeys.count }
+    public var count: Int { members.count }
     /// Whether the object has no members.
-    public var isEmpty: Bool { storedKeys.isEmpty }
+    public var isEmpty: Bool { members.isEmpty }
 
     /// Reserves room for `capacity` members.
     public mutating func reserveCapacity(_ capacity: Int) {
-        storedKeys.reserveCapacity(capacity)
-        storedValues.reserveCapacity(capacity)
+        members.reserveCapacity(capacity)
     }
 
     /// Position of `key` in ``keys``, or nil when absent.
     public func position(of key: String) -> Int? {
-        if storedKeys.count <= Self.linearSearchLimit {
-            return storedKeys.firstIndex(of: key)
-        }
-        return index[key]
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
     }
 
     /// Whether the object has a member named `key`.
@@ -66,12 +61,12 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     public subscript(key: String) -> JSON? {
         get {
             guard let at = position(of: key) else { return nil }
-            return storedValues[at]
+            return members[at].value
         }
         set {
             if let newValue {
                 if let at = position(of: key) {
-                    storedValues[at] = newValue
+                    members[at].value = newValue
                 } else {
                     appendNew(key: key, value: newValue)
                 }
@@ -86,32 +81,28 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSON? {
         guard let at = position(of: key) else { return nil }
-        storedKeys.remove(at: at)
-        let removed = storedValues.remove(at: at)
+        let removed = members.remove(at: at).value
         rebuildIndex()
         return removed
     }
 
     /// Appends a member the caller knows to be absent (the parser checks for duplicates itself).
     mutating func appendNew(key: String, value: JSON) {
-        storedKeys.append(key)
-        storedValues.append(value)
-        if storedKeys.count > Self.linearSearchLimit {
-            if index.isEmpty {
-                rebuildIndex()
-            } else {
-                index[key] = storedKeys.count - 1
-            }
+        members.append((key, value))
+        if index != nil {
+            index?[key] = members.count - 1
+        } else if members.count > Self.linearSearchLimit {
+            rebuildIndex()
         }
     }
 
     private mutating func rebuildIndex() {
-        guard storedKeys.count > Self.linearSearchLimit else {
-            index = [:]
+        guard members.count > Self.linearSearchLimit else {
+            index = nil
             return
         }
-        var rebuilt = [String: Int](minimumCapacity: storedKeys.count)
-        for (at, key) in storedKeys.enumerated() { rebuilt[key] = at }
+        var rebuilt = [String: Int](minimumCapacity: members.count)
+        for (at, member) in members.enumerated() { rebuilt[member.key] = at }
         index = rebuilt
     }
 
@@ -123,9 +114,9 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fileprivate init(_ object: JSONObject) { self.object = object }
 
         public mutating func next() -> (key: String, value: JSON)? {
-            guard position < object.storedKeys.count else { return nil }
+            guard position < object.members.count else { return nil }
             defer { position += 1 }
-            return (object.storedKeys[position], object.storedValues[position])
+            return object.members[position]
         }
     }
 
@@ -135,12 +126,12 @@ public struct JSONObject: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Positions of the members ordered by key as RFC 8785 orders them: by UTF-16 code units.
     func positionsSortedByUTF16() -> [Int] {
-        storedKeys.indices.sorted { storedKeys[$0].utf16.lexicographicallyPrecedes(storedKeys[$1].utf16) }
+        members.indices.sorted { members[$0].key.utf16.lexicographicallyPrecedes(members[$1].key.utf16) }
     }
 
     /// Key and value at a position in ``keys``.
     func member(at position: Int) -> (key: String, value: JSON) {
-        (storedKeys[position], storedValues[position])
+        members[position]
     }
 }
 

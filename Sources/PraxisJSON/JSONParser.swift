@@ -28,7 +28,7 @@ extension JSON {
         return try Array(bytes).withUnsafeBufferPointer { parseResult($0, limits: limits) }.get()
     }
 
-    /// Parses a complete JSON document from text; see ``parse(_:limits:)-(Collection<UInt8>,_)``.
+    /// Parses a complete JSON document from text; see `JSON.parse(_:limits:)`.
     public static func parse(_ text: String, limits: JSONLimits = .default) throws(JSONError) -> JSON {
         var text = text
         return try text.withUTF8 { parseResult($0, limits: limits) }.get()
@@ -119,7 +119,7 @@ struct JSONParser {
                 } else {
                     containers.append(.object)
                     objects.append(JSONObject())
-                    keys.append(try parseMemberName(in: JSONObject(), afterComma: false))
+                    keys.append(try parseMemberName(afterComma: false).name)
                     continue parseValue
                 }
             case UInt8(ascii: "\""):
@@ -184,7 +184,11 @@ struct JSONParser {
                             skipWhitespace()
                             throw tooManyElements()
                         }
-                        keys.append(try parseMemberName(in: objects[top], afterComma: true))
+                        let (name, start) = try parseMemberName(afterComma: true)
+                        if objects[top].contains(name) {
+                            throw fail(.duplicateKey, "duplicate member name \(Self.quoted(name)) in an object", at: start)
+                        }
+                        keys.append(name)
                         continue parseValue
                     }
                     guard bytes[pos] == UInt8(ascii: "}") else { throw unexpected(expecting: "',' or '}' in an object") }
@@ -196,8 +200,8 @@ struct JSONParser {
         }
     }
 
-    /// Parses `"name" :` and refuses a name the object already has.
-    private mutating func parseMemberName(in object: JSONObject, afterComma: Bool) throws(JSONError) -> String {
+    /// Parses `"name" :`; the caller checks the name against the members already read.
+    private mutating func parseMemberName(afterComma: Bool) throws(JSONError) -> (name: String, start: Int) {
         skipWhitespace()
         guard pos < end else { throw fail(.syntax, "unexpected end of input in an object, expected a member name") }
         guard bytes[pos] == UInt8(ascii: "\"") else {
@@ -206,13 +210,10 @@ struct JSONParser {
         }
         let start = pos
         let name = try parseString()
-        if object.contains(name) {
-            throw fail(.duplicateKey, "duplicate member name \(Self.quoted(name)) in an object", at: start)
-        }
         skipWhitespace()
         guard pos < end, bytes[pos] == UInt8(ascii: ":") else { throw unexpected(expecting: "':' after a member name") }
         pos += 1
-        return name
+        return (name, start)
     }
 
     private func checkDepth(_ open: Int) throws(JSONError) {
