@@ -95,6 +95,8 @@ struct JSONParser {
             }
             var value: JSON
             let byte = bytes[pos]
+            let valueFollowsComma = afterComma
+            afterComma = false
             switch byte {
             case UInt8(ascii: "["):
                 try checkDepth(containers.count)
@@ -106,7 +108,6 @@ struct JSONParser {
                 } else {
                     containers.append(.array)
                     arrays.append([])
-                    afterComma = false
                     continue parseValue
                 }
             case UInt8(ascii: "{"):
@@ -135,7 +136,7 @@ struct JSONParser {
             case UInt8(ascii: "n"):
                 try expectLiteral("null")
                 value = .null
-            case UInt8(ascii: "]") where afterComma:
+            case UInt8(ascii: "]") where valueFollowsComma:
                 throw fail(.syntax, "trailing comma before ']'")
             default:
                 throw unexpected(expecting: "a value")

@@ -168,6 +168,8 @@ struct ParserRejectionTests {
         expectRefused(#"{"a":1,}"#, .syntax, at: 7, saying: "trailing comma before '}'")
         expectRefused("[,]", .syntax, at: 1, saying: "unexpected character ','")
         expectRefused("[1,,2]", .syntax, at: 3, saying: "expected a value")
+        expectRefused(#"[1,{"a":]}"#, .syntax, at: 8, saying: "unexpected character ']', expected a value")
+        expectRefused("[1,[]]]", .syntax, at: 6, saying: "unexpected character ']'")
     }
 
     @Test func comments() {
