@@ -70,3 +70,30 @@ public func freeLoopbackPort() -> Int {
     guard bound == 0 else { return 0 }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+/// Initialises a development-mode node in a given folder (for nodes that will be served).
+public enum PraxisNodeSetupForTests {
+    public struct Handle {
+        public let store: NodeStore
+        public var accounts: AccountService { AccountService(store: store, passwordCost: .testing) }
+        public var communities: CommunityService { CommunityService(store: store) }
+    }
+
+    public static func make(directory: DataDirectory, domain: String, name: String) throws -> Handle {
+        Handle(store: try NodeSetup.initialise(
+            directory: directory, configuration: NodeConfiguration(domain: domain, name: name, development: true)))
+    }
+}
+
+/// True when nothing listens on 127.0.0.1:`port` and it can be bound now.
+public func isLoopbackPortFree(_ port: Int) -> Bool {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
