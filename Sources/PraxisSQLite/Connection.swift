@@ -115,7 +115,7 @@ public final class Connection {
 
     /// Prepares a statement owned by the caller (not cached); keep it to run it many times.
     public func prepare(_ sql: String) throws -> Statement {
-        try Statement(db: handle, sql: sql)
+        try Statement(db: handle, sql: sql, owner: self)
     }
 
     /// Runs one statement with positional arguments, discarding any rows.

@@ -21,12 +21,15 @@ public final class Statement {
     /// The SQL text, as given.
     public let sql: String
     private var columns: ColumnIndex?
+    /// Keeps the connection open while a caller-owned statement lives; nil for statements in the
+    /// connection's own cache, which would otherwise form a reference cycle.
+    private let owner: Connection?
     /// Set while a connection-level call is using this statement out of the cache, so a nested
     /// call with the same SQL prepares its own copy instead of clobbering this one.
     var isBorrowed = false
 
     /// Prepares exactly one statement; trailing whitespace, semicolons and comments are allowed.
-    init(db: OpaquePointer, sql: String, persistent: Bool = false) throws {
+    init(db: OpaquePointer, sql: String, persistent: Bool = false, owner: Connection? = nil) throws {
         var statement: OpaquePointer?
         var tailOffset = 0
         let result = sql.withCString { start -> Int32 in
@@ -55,6 +58,7 @@ public final class Statement {
         }
         self.handle = statement
         self.sql = sql
+        self.owner = owner
     }
 
     deinit {
