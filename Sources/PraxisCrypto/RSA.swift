@@ -52,14 +52,7 @@ private func normalizedRSA(_ key: KeyBacking, isPrivate: Bool, what: String) thr
     if key.isA("RSA") {
         result = key
     } else if key.isA("RSA-PSS") {
-        if isPrivate {
-            var der = try KeyDER.traditionalPrivate(key)
-            defer { wipe(&der) }
-            result = try KeyDER.decode(der, what: what) { d2i_PrivateKey(EVP_PKEY_RSA, nil, $0, $1) }
-        } else {
-            let der = try KeyDER.traditionalPublic(key)
-            result = try KeyDER.decode(der, what: what) { d2i_PublicKey(EVP_PKEY_RSA, nil, $0, $1) }
-        }
+        result = try plainRSA(from: key, isPrivate: isPrivate, what: what)
     } else {
         throw CryptoError(.invalidKey, "\(what): the key is not an RSA key")
     }
@@ -67,6 +60,35 @@ private func normalizedRSA(_ key: KeyBacking, isPrivate: Bool, what: String) thr
         throw CryptoError(.invalidKey, "\(what): \(result.bits)-bit RSA keys are not accepted (1024 to 16384 bits)")
     }
     return result
+}
+
+/// Rebuilds an RSA-PSS key as an "RSA" key from its exported numbers (n, e and, for a private key,
+/// d and the CRT values). The exported parameter block is wiped before it is freed.
+private func plainRSA(from key: KeyBacking, isPrivate: Bool, what: String) throws -> KeyBacking {
+    let selection = isPrivate ? praxis_EVP_PKEY_KEYPAIR() : praxis_EVP_PKEY_PUBLIC_KEY()
+    var params: UnsafeMutablePointer<OSSL_PARAM>?
+    guard EVP_PKEY_todata(key.pkey, selection, &params) == 1, let params else {
+        throw CryptoError(.invalidKey, "\(what): cannot read the RSA-PSS key's numbers")
+    }
+    defer {
+        var cursor = params
+        while cursor.pointee.key != nil {
+            if let data = cursor.pointee.data, cursor.pointee.data_size > 0 {
+                OPENSSL_cleanse(data, cursor.pointee.data_size)
+            }
+            cursor += 1
+        }
+        OSSL_PARAM_free(params)
+    }
+    guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "RSA", nil) else {
+        throw CryptoError(.operationFailed, "\(what): RSA is not available")
+    }
+    defer { EVP_PKEY_CTX_free(ctx) }
+    var pkey: OpaquePointer?
+    guard EVP_PKEY_fromdata_init(ctx) == 1, EVP_PKEY_fromdata(ctx, &pkey, selection, params) == 1, let pkey else {
+        throw CryptoError(.invalidKey, "\(what): cannot rebuild the RSA-PSS key as an RSA key")
+    }
+    return KeyBacking(taking: pkey)
 }
 
 /// An RSA signing key: the `publicKeyPem` key of ActivityPub actors, for cavage and RFC 9421 signatures.
