@@ -21,7 +21,7 @@ public enum PEM {
     /// - Throws: ``CryptoError`` (`invalidEncoding`) when there is no complete block, the END label
     ///   differs, the block has headers (encrypted PEM) or the body is not base64.
     public static func decode(_ text: String) throws -> Block {
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" })
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
             .map { $0.trimmingWhitespace() }
         guard let beginIndex = lines.firstIndex(where: { $0.hasPrefix("-----BEGIN ") }) else {
             throw CryptoError(.invalidEncoding, "PEM: no '-----BEGIN' line found")
