@@ -216,8 +216,12 @@ public struct RSAPublicKey: Sendable, Hashable {
     }
 
     /// True when `signature` is valid for `message` under this key and scheme.
+    ///
+    /// The signature must be exactly as long as the modulus: OpenSSL's PSS check would also accept
+    /// one with its leading zero bytes stripped, and two encodings of one signature must not both pass.
     public func isValidSignature(_ signature: [UInt8], for message: [UInt8], padding: RSAPadding) -> Bool {
-        EVPSignature.verify(backing, digest: padding.digestName, signature: signature, message: message,
+        guard signature.count == Int(EVP_PKEY_get_size(backing.pkey)) else { return false }
+        return EVPSignature.verify(backing, digest: padding.digestName, signature: signature, message: message,
                             configure: padding.configure(signing: false))
     }
 
