@@ -9,8 +9,18 @@ public enum SecureRandom {
     public static func bytes(_ count: Int) -> [UInt8] {
         guard count > 0 else { return [] }
         var out = [UInt8](repeating: 0, count: count)
-        let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(clamping: $0.count)) }
-        guard ok == 1, count <= Int(Int32.max) else {
+        let ok = out.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
+            // RAND_bytes takes an Int32 length; fill in chunks so any Int count works.
+            var offset = 0
+            while offset < buffer.count {
+                let chunk = min(buffer.count - offset, 1 << 20)
+                guard RAND_bytes(base + offset, Int32(chunk)) == 1 else { return false }
+                offset += chunk
+            }
+            return true
+        }
+        guard ok else {
             fatalError("OpenSSL random generator failed: \(OpenSSLErrorQueue.drain())")
         }
         return out
