@@ -276,29 +276,33 @@ public final class Connection {
     /// }   // commits the first insert
     /// ```
     public func transaction<T>(_ body: () throws -> T) throws -> T {
+        // Transaction control goes through the statement cache: it runs around every write.
         if isInTransaction {
             savepointDepth += 1
             defer { savepointDepth -= 1 }
             let name = "praxis_savepoint_\(savepointDepth)"
-            try execute("SAVEPOINT \(name)")
+            try run("SAVEPOINT \(name)")
             do {
                 let result = try body()
-                try execute("RELEASE \(name)")
+                try run("RELEASE \(name)")
                 return result
             } catch {
                 // SQLite may already have rolled back the whole transaction (SQLITE_FULL, IOERR…);
                 // then there is no savepoint left to undo.
-                if isInTransaction { try? execute("ROLLBACK TO \(name); RELEASE \(name)") }
+                if isInTransaction {
+                    try? run("ROLLBACK TO \(name)")
+                    try? run("RELEASE \(name)")
+                }
                 throw error
             }
         }
-        try execute(isReadOnly ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
+        try run(isReadOnly ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try execute("COMMIT")
+            try run("COMMIT")
             return result
         } catch {
-            if isInTransaction { try? execute("ROLLBACK") }
+            if isInTransaction { try? run("ROLLBACK") }
             throw error
         }
     }

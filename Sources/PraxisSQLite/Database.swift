@@ -16,9 +16,10 @@ import Synchronization
 /// let count = try await db.read { try $0.scalar(Int.self, "SELECT count(*) FROM members") ?? 0 }
 /// ```
 ///
-/// Calling `write` from inside a `write` block on the same thread throws (it would deadlock): use
-/// the connection the outer block received. A `read` inside a `read` on the same thread reuses that
-/// thread's reader. A `read` inside a `write` sees only what was committed before the write began.
+/// Calling `write` from inside a `write` or `read` block on the same thread throws instead of risking
+/// a deadlock: use the connection the outer write received, or write after the read returns. A `read`
+/// inside a `read` on the same thread reuses that thread's reader. A `read` inside a `write` sees
+/// only what was committed before the write began.
 public final class Database: Sendable {
     /// Path of the database file.
     public let path: String
@@ -79,7 +80,8 @@ public final class Database: Sendable {
     /// other writes to finish first. Commits when `body` returns; rolls back and rethrows when it
     /// throws.
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
-        try writer.withConnection { connection in
+        try refuseWriteInsideRead()
+        return try writer.withConnection { connection in
             try connection.transaction { try body(connection) }
         }
     }
@@ -87,7 +89,19 @@ public final class Database: Sendable {
     /// Runs `body` on the writer connection without opening a transaction: for statements that
     /// cannot run inside one (`VACUUM`, some pragmas) or for callers managing their own.
     public func writeWithoutTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        try writer.withConnection(body)
+        try refuseWriteInsideRead()
+        return try writer.withConnection(body)
+    }
+
+    /// A thread that holds a reader and waits for the writer can deadlock with a writer waiting for
+    /// a reader when the pool is exhausted, so that order is refused outright.
+    private func refuseWriteInsideRead() throws {
+        if readers.isLent(to: currentThreadID()) {
+            throw SQLiteError(
+                .misuse,
+                message: "Database.write called inside a read on the same thread, which can deadlock; "
+                    + "write after the read returns")
+        }
     }
 
     /// Runs `body` on a read-only connection inside a read transaction, so every query in it sees
@@ -290,6 +304,13 @@ private final class ReaderPool: @unchecked Sendable {
         idle.append(connection)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Whether `thread` currently holds a reader.
+    func isLent(to thread: UInt) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return lent[thread] != nil
     }
 
     /// Closes idle connections (the owning `Database` is going away, so none can be lent out).

@@ -1,25 +1,25 @@
 /// Column names of one result set, shared by all its rows so each row costs only its values.
+///
+/// Results have few columns, so a linear scan beats building a dictionary for every execution.
 final class ColumnIndex: Sendable {
     let names: [String]
-    private let positions: [String: Int]
-    private let lowercasedPositions: [String: Int]
 
     init(names: [String]) {
         self.names = names
-        var positions: [String: Int] = [:]
-        var lowercased: [String: Int] = [:]
-        // The first column of a name wins, as in SQLite's own name resolution for `SELECT *` joins.
-        for (index, name) in names.enumerated() {
-            if positions[name] == nil { positions[name] = index }
-            if lowercased[name.lowercased()] == nil { lowercased[name.lowercased()] = index }
-        }
-        self.positions = positions
-        self.lowercasedPositions = lowercased
     }
 
-    /// Position of a column; exact match first, then case-insensitive as SQL identifiers are.
+    /// Position of a column: exact match first, then ASCII case-insensitive as SQL identifiers
+    /// are. The first column of a name wins, as in SQLite's own name resolution.
     func position(of name: String) -> Int? {
-        positions[name] ?? lowercasedPositions[name.lowercased()]
+        if let exact = names.firstIndex(of: name) { return exact }
+        return names.firstIndex { Self.equalIgnoringASCIICase($0, name) }
+    }
+
+    private static func equalIgnoringASCIICase(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        return zip(lhs.utf8, rhs.utf8).allSatisfy { left, right in
+            left == right || (left | 0x20 == right | 0x20 && (left | 0x20) >= 0x61 && (left | 0x20) <= 0x7a)
+        }
     }
 }
 

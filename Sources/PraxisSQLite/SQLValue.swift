@@ -6,10 +6,15 @@ import Foundation
 /// between Swift types and SQLite live in one place (the `SQLBindable` and `SQLColumnDecodable`
 /// conformances below).
 public enum SQLValue: Sendable, Hashable {
+    /// SQL NULL.
     case null
+    /// A 64-bit signed integer.
     case integer(Int64)
+    /// An IEEE 754 double.
     case real(Double)
+    /// UTF-8 text; may contain NUL characters.
     case text(String)
+    /// Raw bytes.
     case blob([UInt8])
 
     /// Whether this is `.null`.

@@ -96,6 +96,7 @@ extension SQLiteError {
             return pattern.isPrimary ? error.code == pattern.rawValue : error.extendedCode == pattern.rawValue
         }
 
+        // Primary codes: each also matches, as a pattern, every extended code under it.
         public static let error = Code(rawValue: SQLITE_ERROR)
         public static let `internal` = Code(rawValue: SQLITE_INTERNAL)
         public static let permission = Code(rawValue: SQLITE_PERM)

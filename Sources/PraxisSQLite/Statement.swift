@@ -117,7 +117,7 @@ public final class Statement {
             bound.insert(index)
         }
         if bound.count != parameterCount {
-            let missing = (1...Int32(parameterCount)).filter { !bound.contains($0) }.map { index in
+            let missing = (0..<Int32(parameterCount)).map { $0 + 1 }.filter { !bound.contains($0) }.map { index in
                 sqlite3_bind_parameter_name(handle, index).map { String(cString: $0) } ?? "?\(index)"
             }
             throw SQLiteError(

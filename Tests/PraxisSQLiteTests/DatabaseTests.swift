@@ -121,6 +121,9 @@ import Testing
             let db = try Database(path: directory.path("nest.sqlite"), migrations: Self.migrations, readers: 1)
             let nestedWrite = sqliteError { try db.write { _ in try db.write { _ in } } }
             #expect(nestedWrite?.resultCode == SQLiteError.misuse)
+            let writeInRead = sqliteError { try db.read { _ in try db.write { _ in } } }
+            #expect(writeInRead?.resultCode == SQLiteError.misuse)
+            #expect(writeInRead?.message.contains("inside a read") == true)
             // With a single reader, a nested read would deadlock if it waited for a second one.
             let nested = try db.read { _ in try db.read { try count($0) } }
             #expect(nested == 0)
