@@ -38,6 +38,8 @@ enum CannedReply: Sendable {
     case sendAndClose([UInt8])
     /// Never answer (until the client goes away).
     case hang
+    /// Close the connection without answering.
+    case close
 }
 
 /// Raw response bytes from text, for readability in tests.
@@ -204,6 +206,8 @@ final class CannedServer: Sendable {
                 return
             case .hang:
                 while read(&buffer) {}
+                return
+            case .close:
                 return
             }
         }
