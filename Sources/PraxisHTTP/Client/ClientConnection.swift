@@ -296,7 +296,9 @@ final class ClientConnection: @unchecked Sendable {
                 }
                 index += 1
             }
-            if buffer.count - bufferStart > limit {
+            // Without a CRLF in limit + 2 bytes the line is longer than limit (a lone CR at the
+            // end may still be the start of the terminator).
+            if bufferedByteCount > limit + 1 {
                 throw HTTPClientError(.malformedResponse("line too long"), "a line of the chunked body is longer than \(limit) bytes")
             }
             let scanned = index - bufferStart
