@@ -9,7 +9,7 @@ import Darwin
 
 /// Resolves host names with `getaddrinfo`, bounded by a deadline.
 ///
-/// `getaddrinfo` cannot be interrupted, so it runs on a separate thread and the caller stops
+/// `getaddrinfo` cannot be interrupted, so it runs on a thread of its own and the caller stops
 /// waiting at the deadline (the lookup finishes in the background and its result is dropped).
 enum ClientHostResolver {
     private final class Outcome: Sendable {
@@ -19,11 +19,16 @@ enum ClientHostResolver {
 
     static func resolve(_ host: String, deadline: ClientDeadline, cancel: ClientCancellationFlag) throws -> [IPAddress] {
         let outcome = Outcome()
-        DispatchQueue.global(qos: .utility).async {
+        ClientThread.spawn({
             let result = lookup(host)
             outcome.result.withLock { $0 = result }
             outcome.done.signal()
-        }
+        }, onFailure: {
+            outcome.result.withLock {
+                $0 = .failure(HTTPClientError(.resolutionFailed, "could not start a thread to resolve \(host)"))
+            }
+            outcome.done.signal()
+        })
         while true {
             if cancel.isCancelled { throw CancellationError() }
             let remaining = deadline.remainingMilliseconds

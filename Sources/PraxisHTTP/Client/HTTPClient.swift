@@ -1,5 +1,4 @@
 import COpenSSL
-import Dispatch
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -17,8 +16,7 @@ import Darwin
 /// Certificates are always verified, including the host name. Timeouts, body and header limits
 /// bound what a remote server can make a node spend.
 ///
-/// Blocking socket work runs on the client's own dispatch queue, never on the Swift concurrency
-/// pool. Connections are kept alive and pooled per (scheme, host, port).
+/// Blocking socket work runs on the client's own threads, never on the Swift concurrency pool. Connections are kept alive and pooled per (scheme, host, port).
 ///
 /// ```swift
 /// let client = try HTTPClient()
@@ -30,7 +28,6 @@ public final class HTTPClient: Sendable {
     private let policy: AddressPolicy
     private let tls: TLSClientContext
     private let pool: ClientConnectionPool
-    private let queue = DispatchQueue(label: "praxis.http-client", qos: .utility, attributes: .concurrent)
 
     /// Builds the TLS context once (system trust store plus ``HTTPClientConfiguration/extraCAFile``).
     ///
@@ -73,14 +70,17 @@ public final class HTTPClient: Sendable {
         let cancel = ClientCancellationFlag()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                queue.async { [self] in
+                ClientThread.spawn({ [self] in
                     do {
                         let response = try perform(request, followRedirects: followRedirects, prepare: prepare, cancel: cancel)
                         continuation.resume(returning: response)
                     } catch {
                         continuation.resume(throwing: error)
                     }
-                }
+                }, onFailure: {
+                    continuation.resume(
+                        throwing: HTTPClientError(.connectFailed, "could not start a thread for the request: \(clientErrnoText())"))
+                })
             }
         } onCancel: {
             cancel.cancel()
