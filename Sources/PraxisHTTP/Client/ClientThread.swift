@@ -25,8 +25,8 @@ enum ClientThread {
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        // Plenty for the client's call depth, and far below the 8 MiB default reservation.
-        pthread_attr_setstacksize(&attributes, 512 * 1024)
+        // Plenty for the client's call depth, and well below the 8 MiB default reservation.
+        pthread_attr_setstacksize(&attributes, 1024 * 1024)
         #if canImport(Glibc)
         var thread = pthread_t()
         #else

@@ -133,6 +133,8 @@ enum ClientWireFormat {
 
     static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
 
+    static func isHexDigit(_ c: UInt8) -> Bool { isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) }
+
     static func printable<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         String(decoding: bytes.prefix(80).map { ($0 >= 32 && $0 < 127) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }

@@ -317,7 +317,7 @@ public final class HTTPClient: Sendable {
             let line = try connection.readLine(limit: 4096, deadline: deadline, cancel: cancel)
             let sizeField = line.prefix { $0 != UInt8(ascii: ";") }.drop { $0 == 32 || $0 == 9 }
             let sizeDigits = sizeField.prefix { $0 != 32 && $0 != 9 }
-            guard (1...16).contains(sizeDigits.count),
+            guard (1...16).contains(sizeDigits.count), sizeDigits.allSatisfy(ClientWireFormat.isHexDigit),
                 let size = UInt64(String(decoding: sizeDigits, as: UTF8.self), radix: 16),
                 sizeField.dropFirst(sizeDigits.count).allSatisfy({ $0 == 32 || $0 == 9 })
             else {
