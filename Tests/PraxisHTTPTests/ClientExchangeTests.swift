@@ -6,9 +6,9 @@ import Testing
 @Suite("HTTPClient exchanges over loopback")
 struct ClientExchangeTests {
     @Test func getSendsTheRightBytes() async throws {
-        let server = try CannedServer { _ in .send(ok("hello")) }
+        let server = try ClientTestServer { _ in .send(clientOK("hello")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let response = try await client.send(
             HTTPClientRequest(url: "\(server.base)/users/ana?x=%2F", headers: ["Accept": "application/activity+json"]))
         #expect(response.status.code == 200)
@@ -25,11 +25,11 @@ struct ClientExchangeTests {
     }
 
     @Test func postSendsBodyWithContentLength() async throws {
-        let server = try CannedServer { request in
-            .send(raw("HTTP/1.1 202 Accepted\r\nContent-Length: \(request.body.count)\r\n\r\n") + request.body)
+        let server = try ClientTestServer { request in
+            .send(clientRaw("HTTP/1.1 202 Accepted\r\nContent-Length: \(request.body.count)\r\n\r\n") + request.body)
         }
         defer { server.stop() }
-        var configuration = devConfiguration()
+        var configuration = clientDevConfiguration()
         configuration.userAgent = "Praxis/test"
         let client = try HTTPClient(configuration: configuration)
         let body = Array(#"{"type":"Create"}"#.utf8)
@@ -55,11 +55,11 @@ struct ClientExchangeTests {
     }
 
     @Test func chunkedResponseWithTrailers() async throws {
-        let server = try CannedServer { _ in
-            .send(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nDigest: x\r\n\r\n"))
+        let server = try ClientTestServer { _ in
+            .send(clientRaw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nDigest: x\r\n\r\n"))
         }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let response = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
         #expect(response.text == "hello, world")
         #expect(response.trailers["Digest"] == "x")
@@ -67,18 +67,18 @@ struct ClientExchangeTests {
     }
 
     @Test func closeDelimitedResponse() async throws {
-        let server = try CannedServer { _ in .sendAndClose(raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")) }
+        let server = try ClientTestServer { _ in .sendAndClose(clientRaw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let response = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
         #expect(response.text == "until the end")
         #expect(client.idleConnectionCount == 0)
     }
 
     @Test func keepAliveReusesOneConnection() async throws {
-        let server = try CannedServer { request in .send(ok("n\(request.target)")) }
+        let server = try ClientTestServer { request in .send(clientOK("n\(request.target)")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         for index in 1...3 {
             let response = try await client.send(HTTPClientRequest(url: "\(server.base)/\(index)"))
             #expect(response.text == "n/\(index)")
@@ -92,9 +92,9 @@ struct ClientExchangeTests {
     }
 
     @Test func connectionCloseIsNotPooled() async throws {
-        let server = try CannedServer { _ in .sendAndClose(ok("bye", headers: "Connection: close\r\n")) }
+        let server = try ClientTestServer { _ in .sendAndClose(clientOK("bye", headers: "Connection: close\r\n")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         _ = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
         _ = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
         #expect(server.connectionCount == 2)
@@ -102,9 +102,9 @@ struct ClientExchangeTests {
 
     @Test func staleIdleConnectionIsReplaced() async throws {
         // The server answers and then closes without saying so, as an idle timeout would.
-        let server = try CannedServer { _ in .sendAndClose(ok("fine")) }
+        let server = try ClientTestServer { _ in .sendAndClose(clientOK("fine")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         for _ in 1...3 {
             let response = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
             #expect(response.text == "fine")
@@ -115,11 +115,11 @@ struct ClientExchangeTests {
     @Test func idempotentRequestIsRetriedOnceWhenAPooledConnectionDies() async throws {
         // On the first connection, the second request is dropped unanswered, as a server does
         // when its keep-alive timeout races with our reuse.
-        let server = try CannedServer { request in
-            request.target == "/drop" && request.connection == 1 ? .close : .send(ok("answered on \(request.connection)"))
+        let server = try ClientTestServer { request in
+            request.target == "/drop" && request.connection == 1 ? .close : .send(clientOK("answered on \(request.connection)"))
         }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         _ = try await client.send(HTTPClientRequest(url: "\(server.base)/first"))
         let retried = try await client.send(HTTPClientRequest(url: "\(server.base)/drop"))
         #expect(retried.text == "answered on 2")
@@ -127,11 +127,11 @@ struct ClientExchangeTests {
     }
 
     @Test func postIsNotRetried() async throws {
-        let server = try CannedServer { request in
-            request.target == "/drop" && request.connection == 1 ? .close : .send(ok("answered"))
+        let server = try ClientTestServer { request in
+            request.target == "/drop" && request.connection == 1 ? .close : .send(clientOK("answered"))
         }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         _ = try await client.send(HTTPClientRequest(url: "\(server.base)/first"))
         let error = await clientError {
             _ = try await client.send(HTTPClientRequest(method: .post, url: "\(server.base)/drop", body: [1]))
@@ -141,15 +141,15 @@ struct ClientExchangeTests {
     }
 
     @Test func interimResponsesAreSkippedAndHeadHasNoBody() async throws {
-        let server = try CannedServer { request in
+        let server = try ClientTestServer { request in
             if request.requestLine.hasPrefix("HEAD") {
-                return .send(raw("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"))
+                return .send(clientRaw("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"))
             }
-            if request.target == "/empty" { return .send(raw("HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n")) }
-            return .send(raw("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n") + ok("final"))
+            if request.target == "/empty" { return .send(clientRaw("HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n")) }
+            return .send(clientRaw("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n") + clientOK("final"))
         }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let interim = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
         #expect(interim.status.code == 200 && interim.text == "final")
         #expect(interim.headers["Link"] == nil)
@@ -162,18 +162,18 @@ struct ClientExchangeTests {
 
     @Test func responseBodyLimit() async throws {
         let big = String(repeating: "x", count: 5000)
-        let server = try CannedServer { request in
+        let server = try ClientTestServer { request in
             switch request.target {
-            case "/length": return .send(ok(big))
-            case "/exact": return .send(ok(String(repeating: "z", count: 1000)))
+            case "/length": return .send(clientOK(big))
+            case "/exact": return .send(clientOK(String(repeating: "z", count: 1000)))
             case "/chunked":
                 let chunk = String(repeating: "y", count: 600)
-                return .send(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n0\r\n\r\n"))
-            default: return .sendAndClose(raw("HTTP/1.1 200 OK\r\n\r\n\(big)"))
+                return .send(clientRaw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n\(chunk)\r\n258\r\n\(chunk)\r\n0\r\n\r\n"))
+            default: return .sendAndClose(clientRaw("HTTP/1.1 200 OK\r\n\r\n\(big)"))
             }
         }
         defer { server.stop() }
-        var configuration = devConfiguration()
+        var configuration = clientDevConfiguration()
         configuration.maxResponseBodySize = 1000
         let client = try HTTPClient(configuration: configuration)
         for path in ["/length", "/chunked", "/close"] {
@@ -186,11 +186,11 @@ struct ClientExchangeTests {
     }
 
     @Test func headerLimit() async throws {
-        let server = try CannedServer { _ in
-            .send(raw("HTTP/1.1 200 OK\r\nX-Big: \(String(repeating: "h", count: 4000))\r\nContent-Length: 0\r\n\r\n"))
+        let server = try ClientTestServer { _ in
+            .send(clientRaw("HTTP/1.1 200 OK\r\nX-Big: \(String(repeating: "h", count: 4000))\r\nContent-Length: 0\r\n\r\n"))
         }
         defer { server.stop() }
-        var configuration = devConfiguration()
+        var configuration = clientDevConfiguration()
         configuration.maxResponseHeaderBytes = 1024
         let client = try HTTPClient(configuration: configuration)
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
@@ -203,9 +203,9 @@ struct ClientExchangeTests {
     }
 
     @Test func timeoutOnSilentServer() async throws {
-        let server = try CannedServer { _ in .hang }
+        let server = try ClientTestServer { _ in .hang }
         defer { server.stop() }
-        var configuration = devConfiguration()
+        var configuration = clientDevConfiguration()
         configuration.requestTimeout = .milliseconds(300)
         let client = try HTTPClient(configuration: configuration)
         let start = ContinuousClock.now
@@ -216,9 +216,9 @@ struct ClientExchangeTests {
     }
 
     @Test func cancellationStopsAWaitingRequest() async throws {
-        let server = try CannedServer { _ in .hang }
+        let server = try ClientTestServer { _ in .hang }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let task = Task { try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
         try await Task.sleep(for: .milliseconds(100))
         let start = ContinuousClock.now
@@ -245,9 +245,9 @@ struct ClientExchangeTests {
         "HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
     ])
     func malformed(_ reply: String) async throws {
-        let server = try CannedServer { _ in .sendAndClose(raw(reply)) }
+        let server = try ClientTestServer { _ in .sendAndClose(clientRaw(reply)) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
         guard case .malformedResponse = error?.kind else {
             Issue.record("expected malformedResponse, got \(String(describing: error))")
@@ -256,17 +256,17 @@ struct ClientExchangeTests {
     }
 
     @Test func truncatedBodyIsAnError() async throws {
-        let server = try CannedServer { _ in .sendAndClose(raw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")) }
+        let server = try ClientTestServer { _ in .sendAndClose(clientRaw("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
         #expect(error?.kind == .connectionClosed)
     }
 
     @Test func invalidRequestsAreRefusedBeforeSending() async throws {
-        let server = try CannedServer { _ in .send(ok("")) }
+        let server = try ClientTestServer { _ in .send(clientOK("")) }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: devConfiguration())
+        let client = try HTTPClient(configuration: clientDevConfiguration())
         let injected = await clientError {
             _ = try await client.send(HTTPClientRequest(url: "\(server.base)/", headers: ["X-A": "1\r\nX-Injected: 2"]))
         }

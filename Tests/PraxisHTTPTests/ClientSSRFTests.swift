@@ -11,7 +11,7 @@ struct ClientSSRFTests {
     ])
     func refused(_ template: String) async throws {
         // A real listener on 127.0.0.1 proves that nothing is even connected to.
-        let server = try CannedServer { _ in .send(ok("must not be reached")) }
+        let server = try ClientTestServer { _ in .send(clientOK("must not be reached")) }
         defer { server.stop() }
         let client = try HTTPClient()
         let url = template.replacingOccurrences(of: "PORT", with: "\(server.port)")
@@ -26,7 +26,7 @@ struct ClientSSRFTests {
     }
 
     @Test func plainHTTPIsRefused() async throws {
-        let server = try CannedServer { _ in .send(ok("must not be reached")) }
+        let server = try ClientTestServer { _ in .send(clientOK("must not be reached")) }
         defer { server.stop() }
         let client = try HTTPClient()
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
@@ -35,7 +35,7 @@ struct ClientSSRFTests {
     }
 
     @Test func devModeAllowsLoopback() async throws {
-        let server = try CannedServer { _ in .send(ok("local")) }
+        let server = try ClientTestServer { _ in .send(clientOK("local")) }
         defer { server.stop() }
         var configuration = HTTPClientConfiguration()
         configuration.allowInsecureAndPrivate = true

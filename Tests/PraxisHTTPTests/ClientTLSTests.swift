@@ -4,7 +4,7 @@ import Testing
 
 /// A CA and a server certificate for `localhost` (DNS name only), made once per test run with the
 /// `openssl` command-line tool.
-struct TestPKI: Sendable {
+struct ClientTestPKI: Sendable {
     let directory: String
     var caFile: String { directory + "/ca.pem" }
     var serverChain: String { directory + "/server.pem" }
@@ -16,7 +16,7 @@ struct TestPKI: Sendable {
         return paths.map { "\($0)/openssl" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
 
-    static let shared: Result<TestPKI, TestServerError>? = {
+    static let shared: Result<ClientTestPKI, ClientTestError>? = {
         guard let openssl = openSSLPath else { return nil }
         let directory = NSTemporaryDirectory() + "praxis-client-tls-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
@@ -30,11 +30,11 @@ struct TestPKI: Sendable {
             try run(openssl, ["req"] + ec + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], in: directory)
             try run(openssl, ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2",
                 "-days", "2", "-extfile", "server.ext", "-out", "server.pem"], in: directory)
-            return .success(TestPKI(directory: directory))
-        } catch let error as TestServerError {
+            return .success(ClientTestPKI(directory: directory))
+        } catch let error as ClientTestError {
             return .failure(error)
         } catch {
-            return .failure(TestServerError("\(error)"))
+            return .failure(ClientTestError("\(error)"))
         }
     }()
 
@@ -50,11 +50,11 @@ struct TestPKI: Sendable {
         let detail = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TestServerError("openssl \(arguments.first ?? "") failed: \(String(decoding: detail, as: UTF8.self))")
+            throw ClientTestError("openssl \(arguments.first ?? "") failed: \(String(decoding: detail, as: UTF8.self))")
         }
     }
 
-    static func require() throws -> TestPKI {
+    static func require() throws -> ClientTestPKI {
         switch try #require(shared, "openssl CLI not found") {
         case .success(let pki): return pki
         case .failure(let error): throw error
@@ -64,11 +64,11 @@ struct TestPKI: Sendable {
 
 @Suite(
     "HTTPClient over TLS",
-    .enabled(if: TestPKI.openSSLPath != nil, "the openssl command-line tool is not installed; TLS client tests skipped"))
+    .enabled(if: ClientTestPKI.openSSLPath != nil, "the openssl command-line tool is not installed; TLS client tests skipped"))
 struct ClientTLSTests {
-    private func makeServer(_ pki: TestPKI, handler: @escaping @Sendable (RecordedRequest) -> CannedReply) throws -> CannedServer {
-        let context = try TLSServerContext(certificateChain: pki.serverChain, privateKey: pki.serverKey)
-        return try CannedServer(tls: context, handler: handler)
+    private func makeServer(_ pki: ClientTestPKI, handler: @escaping @Sendable (ClientTestRequest) -> ClientTestReply) throws -> ClientTestServer {
+        let context = try ClientTestTLSContext(certificateChain: pki.serverChain, privateKey: pki.serverKey)
+        return try ClientTestServer(tls: context, handler: handler)
     }
 
     /// Production settings, except that loopback is an allowed destination.
@@ -82,8 +82,8 @@ struct ClientTLSTests {
     }
 
     @Test func succeedsWithTheExtraCA() async throws {
-        let pki = try TestPKI.require()
-        let server = try makeServer(pki) { request in .send(ok("secure \(request.target)")) }
+        let pki = try ClientTestPKI.require()
+        let server = try makeServer(pki) { request in .send(clientOK("secure \(request.target)")) }
         defer { server.stop() }
         let client = try HTTPClient(configuration: configuration(caFile: pki.caFile))
         for index in 1...2 {
@@ -95,8 +95,8 @@ struct ClientTLSTests {
     }
 
     @Test func failsWithoutTheExtraCA() async throws {
-        let pki = try TestPKI.require()
-        let server = try makeServer(pki) { _ in .send(ok("must not be read")) }
+        let pki = try ClientTestPKI.require()
+        let server = try makeServer(pki) { _ in .send(clientOK("must not be read")) }
         defer { server.stop() }
         for caFile in [nil, pki.otherCAFile] {
             let client = try HTTPClient(configuration: configuration(caFile: caFile))
@@ -111,8 +111,8 @@ struct ClientTLSTests {
     }
 
     @Test func failsOnTheWrongHostName() async throws {
-        let pki = try TestPKI.require()
-        let server = try makeServer(pki) { _ in .send(ok("must not be read")) }
+        let pki = try ClientTestPKI.require()
+        let server = try makeServer(pki) { _ in .send(clientOK("must not be read")) }
         defer { server.stop() }
         let client = try HTTPClient(configuration: configuration(caFile: pki.caFile))
         // The certificate names only "localhost", not the address 127.0.0.1.
@@ -126,9 +126,9 @@ struct ClientTLSTests {
     }
 
     @Test func redirectFromHTTPSToHTTPIsRefused() async throws {
-        let pki = try TestPKI.require()
+        let pki = try ClientTestPKI.require()
         let server = try makeServer(pki) { _ in
-            .send(raw("HTTP/1.1 301 Moved\r\nLocation: http://localhost:1/\r\nContent-Length: 0\r\n\r\n"))
+            .send(clientRaw("HTTP/1.1 301 Moved\r\nLocation: http://localhost:1/\r\nContent-Length: 0\r\n\r\n"))
         }
         defer { server.stop() }
         let client = try HTTPClient(configuration: configuration(caFile: pki.caFile))

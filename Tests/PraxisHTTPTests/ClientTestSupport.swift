@@ -9,7 +9,7 @@ import Testing
 #endif
 
 /// A request as the canned test server received it.
-struct RecordedRequest: Sendable {
+struct ClientTestRequest: Sendable {
     var head: String
     var body: [UInt8]
     /// 1 for the first accepted connection, 2 for the second...
@@ -31,7 +31,7 @@ struct RecordedRequest: Sendable {
 }
 
 /// What the canned server does with a request.
-enum CannedReply: Sendable {
+enum ClientTestReply: Sendable {
     /// Write the bytes and keep the connection open for the next request.
     case send([UInt8])
     /// Write the bytes, then close the connection.
@@ -43,31 +43,31 @@ enum CannedReply: Sendable {
 }
 
 /// Raw response bytes from text, for readability in tests.
-func raw(_ text: String) -> [UInt8] { Array(text.utf8) }
+func clientRaw(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// A complete `200 OK` response with Content-Length.
-func ok(_ body: String, headers: String = "") -> [UInt8] {
-    raw("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\(headers)\r\n\(body)")
+func clientOK(_ body: String, headers: String = "") -> [UInt8] {
+    clientRaw("HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\(headers)\r\n\(body)")
 }
 
 /// OpenSSL server context for the TLS tests.
 ///
 /// `@unchecked Sendable`: configured in init and only used by `SSL_new` afterwards.
-final class TLSServerContext: @unchecked Sendable {
+final class ClientTestTLSContext: @unchecked Sendable {
     let context: OpaquePointer
 
     init(certificateChain: String, privateKey: String) throws {
-        guard let context = SSL_CTX_new(TLS_server_method()) else { throw TestServerError("SSL_CTX_new failed") }
+        guard let context = SSL_CTX_new(TLS_server_method()) else { throw ClientTestError("SSL_CTX_new failed") }
         self.context = context
         guard SSL_CTX_use_certificate_chain_file(context, certificateChain) == 1,
             SSL_CTX_use_PrivateKey_file(context, privateKey, SSL_FILETYPE_PEM) == 1
-        else { throw TestServerError("could not load the test certificate or key") }
+        else { throw ClientTestError("could not load the test certificate or key") }
     }
 
     deinit { SSL_CTX_free(context) }
 }
 
-struct TestServerError: Error, CustomStringConvertible {
+struct ClientTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
@@ -75,23 +75,23 @@ struct TestServerError: Error, CustomStringConvertible {
 /// A tiny HTTP/1.1 server on 127.0.0.1 with canned replies, built on raw sockets and threads so the
 /// client tests depend on nothing but the client. Sockets have a 3 s receive timeout so no thread
 /// outlives a test by much.
-final class CannedServer: Sendable {
+final class ClientTestServer: Sendable {
     struct State {
-        var requests: [RecordedRequest] = []
+        var requests: [ClientTestRequest] = []
         var connections = 0
     }
 
     let port: Int
     private let listener: Int32
     private let state = Mutex(State())
-    private let handler: @Sendable (RecordedRequest) -> CannedReply
-    private let tls: TLSServerContext?
+    private let handler: @Sendable (ClientTestRequest) -> ClientTestReply
+    private let tls: ClientTestTLSContext?
 
-    init(tls: TLSServerContext? = nil, handler: @escaping @Sendable (RecordedRequest) -> CannedReply) throws {
+    init(tls: ClientTestTLSContext? = nil, handler: @escaping @Sendable (ClientTestRequest) -> ClientTestReply) throws {
         self.handler = handler
         self.tls = tls
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw TestServerError("socket failed") }
+        guard fd >= 0 else { throw ClientTestError("socket failed") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
@@ -103,7 +103,7 @@ final class CannedServer: Sendable {
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
-            throw TestServerError("bind/listen failed")
+            throw ClientTestError("bind/listen failed")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
@@ -114,7 +114,7 @@ final class CannedServer: Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+    var requests: [ClientTestRequest] { state.withLock { $0.requests } }
     var connectionCount: Int { state.withLock { $0.connections } }
     var base: String { "http://127.0.0.1:\(port)" }
 
@@ -190,7 +190,7 @@ final class CannedServer: Sendable {
             guard let end = headEnd else { return }
             let head = String(decoding: buffer[..<end], as: UTF8.self)
             buffer.removeFirst(end + 4)
-            var request = RecordedRequest(head: head, body: [], connection: number)
+            var request = ClientTestRequest(head: head, body: [], connection: number)
             let length = Int(request.header("Content-Length") ?? "0") ?? 0
             while buffer.count < length {
                 if !read(&buffer) { return }
@@ -215,7 +215,7 @@ final class CannedServer: Sendable {
 }
 
 /// A client configuration for loopback tests: plain http and loopback allowed, short timeouts.
-func devConfiguration() -> HTTPClientConfiguration {
+func clientDevConfiguration() -> HTTPClientConfiguration {
     var configuration = HTTPClientConfiguration()
     configuration.allowInsecureAndPrivate = true
     configuration.connectTimeout = .seconds(2)
