@@ -1,0 +1,26 @@
+/// Which destination IP addresses the client may contact.
+///
+/// Federation URLs come from untrusted input, so by default the client refuses every address that
+/// is not ordinary public unicast (see ``IPAddress/isPublic``): otherwise a remote server could make
+/// a node fetch its own admin endpoints, a cloud metadata service (`169.254.169.254`) or anything
+/// on the operator's private network. The policy is applied to every address a host name resolves
+/// to, before any connection is made.
+public struct AddressPolicy: Sendable {
+    private let predicate: @Sendable (IPAddress) -> Bool
+
+    /// A policy that allows the addresses for which `isAllowed` returns true.
+    public init(isAllowed: @escaping @Sendable (IPAddress) -> Bool) {
+        self.predicate = isAllowed
+    }
+
+    public func allows(_ address: IPAddress) -> Bool { predicate(address) }
+
+    /// Public unicast only: refuses loopback, private (RFC 1918, `fc00::/7`), link-local
+    /// (`169.254/16`, `fe80::/10`), multicast, unspecified, broadcast, CGNAT `100.64/10`, `0/8`,
+    /// `240/4`, benchmarking `198.18/15`, documentation ranges, site-local `fec0::/10`, and IPv6
+    /// forms (mapped, compatible, NAT64, 6to4, Teredo) that lead to any of those.
+    public static let publicOnly = AddressPolicy { $0.isPublic }
+
+    /// Every address; for local development (`--dev`) and tests only.
+    public static let allowAll = AddressPolicy { _ in true }
+}

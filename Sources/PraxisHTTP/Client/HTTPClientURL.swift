@@ -1,0 +1,200 @@
+/// An absolute `http`/`https` URL, parsed strictly for the client.
+///
+/// Accepts `scheme://host[:port][/path][?query][#fragment]` with a host that is a DNS name, a
+/// strict dotted-quad IPv4 address or a bracketed IPv6 address. Refuses user information
+/// (`user@host` is a classic way to disguise the real host), IPv6 zone identifiers, shorthand or
+/// numeric IPv4 forms (`127.1`, `0x7f000001`), non-ASCII or control characters, backslashes and
+/// malformed percent escapes. The path and query are kept byte for byte as the request-target,
+/// since HTTP signatures sign them.
+public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
+    public enum Scheme: String, Sendable, Hashable {
+        case http, https
+        public var defaultPort: Int { self == .https ? 443 : 80 }
+    }
+
+    public let scheme: Scheme
+    /// Lower-cased host name, or the address text without brackets.
+    public let host: String
+    /// The address when the host is an IP literal.
+    public let hostAddress: IPAddress?
+    public let port: Int
+    /// Path and query exactly as given (`/` when the URL has no path), without the fragment.
+    public let target: String
+    /// The text this URL was parsed from (or resolved to), for reporting.
+    public let text: String
+
+    /// Parses `text`, throwing `.invalidURL` with the reason when it is not acceptable.
+    public init(_ text: String) throws {
+        let fail = { (why: String) in HTTPClientError(.invalidURL, "invalid URL '\(text.prefix(200))': \(why)") }
+        guard let schemeEnd = text.firstRange(of: "://") else { throw fail("it must start with http:// or https://") }
+        guard let scheme = Scheme(rawValue: text[..<schemeEnd.lowerBound].lowercased()) else {
+            throw fail("only http and https URLs are supported")
+        }
+        let rest = text[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var target = rest[authorityEnd...]
+        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
+
+        guard !authority.isEmpty else { throw fail("the host is missing") }
+        guard !authority.contains("@") else { throw fail("user information (user@host) is not accepted") }
+        for byte in text.utf8 where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") {
+            throw fail("it contains a space, control, backslash or non-ASCII character; percent-encode it")
+        }
+
+        var hostPart: Substring
+        var portPart: Substring?
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { throw fail("unterminated IPv6 literal") }
+            hostPart = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw fail("unexpected characters after the IPv6 literal") }
+                portPart = after.dropFirst()
+            }
+            guard !hostPart.contains("%") else { throw fail("IPv6 zone identifiers are not accepted") }
+            guard let address = IPAddress(String(hostPart)), !address.isIPv4 else {
+                throw fail("'\(hostPart)' is not a valid IPv6 address")
+            }
+            self.hostAddress = address
+            self.host = address.description
+        } else {
+            if let colon = authority.lastIndex(of: ":") {
+                hostPart = authority[..<colon]
+                portPart = authority[authority.index(after: colon)...]
+            } else {
+                hostPart = authority
+            }
+            let name = hostPart.lowercased()
+            if let why = HTTPClientURL.hostNameProblem(name) { throw fail(why) }
+            if let v4 = IPAddress.parseIPv4(Substring(name)) {
+                self.hostAddress = .v4(v4)
+            } else {
+                self.hostAddress = nil
+            }
+            self.host = name
+        }
+
+        if let portPart {
+            guard (1...5).contains(portPart.count), portPart.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                let port = Int(portPart), (1...65535).contains(port)
+            else { throw fail("the port must be a number from 1 to 65535") }
+            self.port = port
+        } else {
+            self.port = scheme.defaultPort
+        }
+
+        if let why = HTTPClientURL.targetProblem(target) { throw fail(why) }
+        self.scheme = scheme
+        self.target = target.isEmpty ? "/" : (target.hasPrefix("?") ? "/" + target : String(target))
+        self.text = text
+    }
+
+    /// `host[:port]` as sent in the `Host` header: brackets around IPv6, port only when not the
+    /// scheme's default.
+    public var authority: String {
+        let name = hostAddress.map { $0.isIPv4 ? host : "[\(host)]" } ?? host
+        return port == scheme.defaultPort ? name : "\(name):\(port)"
+    }
+
+    /// `scheme://authority`, the origin used to decide whether a redirect leaves the site.
+    public var origin: String { "\(scheme.rawValue)://\(authority)" }
+
+    public var description: String { text }
+
+    /// Resolves a URI reference (such as a `Location` header) against this URL (RFC 3986 section
+    /// 5.2). Absolute references are taken as written; dot segments are removed only from
+    /// relative ones. The fragment of the reference is dropped.
+    public func resolving(_ reference: String) throws -> HTTPClientURL {
+        var ref = Substring(reference)
+        if let hash = ref.firstIndex(of: "#") { ref = ref[..<hash] }
+        if HTTPClientURL.hasScheme(ref) { return try HTTPClientURL(String(ref)) }
+        if ref.hasPrefix("//") { return try HTTPClientURL("\(scheme.rawValue):\(ref)") }
+        let basePath = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        let resolvedTarget: String
+        if ref.isEmpty {
+            resolvedTarget = target
+        } else if ref.hasPrefix("?") {
+            resolvedTarget = String(basePath) + ref
+        } else {
+            let refPath = ref.firstIndex(of: "?").map { ref[..<$0] } ?? ref
+            let refQuery = ref[refPath.endIndex...]
+            let merged: String
+            if refPath.hasPrefix("/") {
+                merged = String(refPath)
+            } else {
+                let directory = basePath.lastIndex(of: "/").map { String(basePath[...$0]) } ?? "/"
+                merged = directory + refPath
+            }
+            resolvedTarget = HTTPClientURL.removeDotSegments(merged) + refQuery
+        }
+        return try HTTPClientURL("\(origin)\(resolvedTarget)")
+    }
+
+    // MARK: - Validation helpers
+
+    private static func hasScheme(_ ref: Substring) -> Bool {
+        guard let colon = ref.firstIndex(of: ":"), let first = ref.first, first.isASCII, first.isLetter else {
+            return false
+        }
+        return ref[..<colon].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
+    }
+
+    private static func hostNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "the host is missing" }
+        if name.utf8.count > 253 { return "the host name is longer than 253 characters" }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        for label in labels {
+            if label.isEmpty { return "the host name has an empty label" }
+            if label.utf8.count > 63 { return "a host name label is longer than 63 characters" }
+            let ok = label.utf8.allSatisfy {
+                ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+            }
+            if !ok { return "the host '\(name)' contains characters not allowed in a host name (use punycode for IDNs)" }
+        }
+        // A numeric last label makes the host an IPv4 address in URL parsers; only the strict
+        // dotted quad is accepted so every component agrees on which address is meant.
+        if let last = labels.last {
+            let numeric = last.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } || last.hasPrefix("0x")
+            if numeric && IPAddress.parseIPv4(Substring(name)) == nil {
+                return "'\(name)' is not a valid dotted-quad IPv4 address"
+            }
+        }
+        return nil
+    }
+
+    private static func targetProblem(_ target: Substring) -> String? {
+        var bytes = target.utf8.makeIterator()
+        while let byte = bytes.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let a = bytes.next(), let b = bytes.next(), isHex(a), isHex(b) else {
+                    return "malformed percent escape in the path or query"
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func isHex(_ c: UInt8) -> Bool {
+        (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+    }
+
+    /// RFC 3986 section 5.2.4.
+    static func removeDotSegments(_ path: String) -> String {
+        var output: [Substring] = []
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (index, segment) in segments.enumerated() {
+            let isLast = index == segments.count - 1
+            switch segment {
+            case ".":
+                if isLast { output.append("") }
+            case "..":
+                if !output.isEmpty { output.removeLast() }
+                if isLast { output.append("") }
+            default:
+                output.append(segment)
+            }
+        }
+        return "/" + output.joined(separator: "/")
+    }
+}
