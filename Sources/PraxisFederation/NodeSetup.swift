@@ -20,7 +20,7 @@ public enum NodeSetup {
         try Domain.validate(configuration.domain)
         let keys = try ActorKeyFactory.generate()
         let store = try NodeStore.create(directory: directory, configuration: configuration)
-        try store.database.write { db in
+        _ = try store.database.write { db in
             try ActorRepository(db).insert(
                 kind: .application, username: nodeActorUsername, displayName: configuration.name,
                 summary: "The Praxis node \(configuration.domain).", keys: keys)

@@ -100,7 +100,7 @@ public struct ActorRepository {
             guard let algorithm = ActorKey.Algorithm(rawValue: try row.get("algorithm", as: String.self)) else {
                 throw StorageError.invalidValue("unknown key algorithm in actor_keys")
             }
-            let retired: Int64? = row.optional("retired_at")
+            let retired: Int64? = try row.optional("retired_at")
             return ActorKey(
                 algorithm: algorithm, fragment: try row.get("fragment"), publicKey: try row.get("public_key"),
                 privateKeyPEM: try row.get("private_key_pem"),
@@ -181,7 +181,7 @@ public struct AccountRepository {
         else { throw StorageError.invalidValue("unknown role, affiliation or status in accounts") }
         return Account(
             actor: try ActorRepository.actor(from: row), role: role, affiliation: affiliation, status: status,
-            email: row.optional("email"))
+            email: try row.optional("email"))
     }
 }
 
@@ -224,6 +224,6 @@ public struct CommunityRepository {
         else { throw StorageError.invalidValue("unknown visibility or join policy in communities") }
         return Community(
             actor: try ActorRepository.actor(from: row), visibility: visibility, joinPolicy: join,
-            ownerUsername: row.optional("owner_username"), parentUsername: row.optional("parent_username"))
+            ownerUsername: try row.optional("owner_username"), parentUsername: try row.optional("parent_username"))
     }
 }

@@ -18,6 +18,15 @@ public struct LocalActor: Sendable, Equatable {
     public var displayName: String
     public var summary: String
     public var createdAt: Date
+
+    public init(id: Int64, kind: ActorKind, username: String, displayName: String, summary: String, createdAt: Date) {
+        self.id = id
+        self.kind = kind
+        self.username = username
+        self.displayName = displayName
+        self.summary = summary
+        self.createdAt = createdAt
+    }
 }
 
 /// One key of an actor. `publicKey` is an SPKI PEM for RSA and a Multikey for Ed25519.
@@ -64,6 +73,14 @@ public struct Account: Sendable, Equatable {
     public var affiliation: Affiliation
     public var status: AccountStatus
     public var email: String?
+
+    public init(actor: LocalActor, role: AccountRole, affiliation: Affiliation, status: AccountStatus, email: String?) {
+        self.actor = actor
+        self.role = role
+        self.affiliation = affiliation
+        self.status = status
+        self.email = email
+    }
 }
 
 public enum CommunityVisibility: String, Sendable, Codable, CaseIterable {
@@ -81,6 +98,15 @@ public struct Community: Sendable, Equatable {
     public var joinPolicy: JoinPolicy
     public var ownerUsername: String?
     public var parentUsername: String?
+
+    public init(actor: LocalActor, visibility: CommunityVisibility, joinPolicy: JoinPolicy, ownerUsername: String?,
+                parentUsername: String?) {
+        self.actor = actor
+        self.visibility = visibility
+        self.joinPolicy = joinPolicy
+        self.ownerUsername = ownerUsername
+        self.parentUsername = parentUsername
+    }
 
     public var title: String { actor.displayName }
 }
