@@ -130,7 +130,10 @@ enum DemoCommand {
                 configuration: NodeConfiguration(domain: "127.0.0.1:\(port)", name: seed.name, federation: .allowlist,
                                                  development: true))
             try populate(store, with: seed)
-            let node = try PraxisNode(directory: directory, accessLog: quiet ? nil : { line in out("[node\(index + 1)] \(line)") })
+            let tag = "[node\(index + 1)] "
+            var accessLog: (@Sendable (String) -> Void)?
+            if !quiet { accessLog = { @Sendable line in out(tag + line) } }
+            let node = try PraxisNode(directory: directory, accessLog: accessLog)
             do {
                 try node.start()
             } catch {

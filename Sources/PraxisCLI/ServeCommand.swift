@@ -45,9 +45,8 @@ enum ServeCommand {
         default:
             throw CLIError.usage("--tls-cert and --tls-key go together")
         }
-        let out = console.out
-        let node = try PraxisNode(directory: DataDirectory(path: path), listen: listen, tls: tls,
-                                  accessLog: args.flag("quiet") ? nil : { line in out(line) })
+        let accessLog: (@Sendable (String) -> Void)? = args.flag("quiet") ? nil : console.out
+        let node = try PraxisNode(directory: DataDirectory(path: path), listen: listen, tls: tls, accessLog: accessLog)
         let configuration = node.store.configuration
         if configuration.development {
             console.err("""

@@ -48,19 +48,18 @@ public struct WebFinger: Sendable {
         var account = Substring(raw)
         if lower.hasPrefix("acct:") {
             account = account.dropFirst(5)
-        } else if raw.contains(":") && !raw.contains("@") {
+        } else if let colon = raw.firstIndex(of: ":"), !raw[..<colon].contains("@") {
             throw .malformed("unsupported resource scheme in \"\(raw)\"; use acct:name@host or an actor URL")
         }
+        if account.hasPrefix("@") { account = account.dropFirst() }
         guard let at = account.lastIndex(of: "@") else {
             throw .malformed("\"\(raw)\" is not of the form acct:name@host")
         }
-        let user = FormURLEncoding.percentDecode(account[..<at])
+        let name = FormURLEncoding.percentDecode(account[..<at])
         let host = String(account[account.index(after: at)...]).lowercased()
-        guard !user.isEmpty, !host.isEmpty, !user.contains("@") || account.first != "@" else {
+        guard !name.isEmpty, !host.isEmpty else {
             throw .malformed("\"\(raw)\" is not of the form acct:name@host")
         }
-        let name = user.hasPrefix("@") ? String(user.dropFirst()) : user
-        guard !name.isEmpty else { throw .malformed("\"\(raw)\" has an empty user part") }
         return .account(username: name, domain: host)
     }
 

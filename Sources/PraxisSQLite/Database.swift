@@ -79,6 +79,7 @@ public final class Database: Sendable {
     /// Runs `body` on the writer connection inside a transaction (`BEGIN IMMEDIATE`), waiting for
     /// other writes to finish first. Commits when `body` returns; rolls back and rethrows when it
     /// throws.
+    @discardableResult
     public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         try refuseWriteInsideRead()
         return try writer.withConnection { connection in
@@ -88,6 +89,7 @@ public final class Database: Sendable {
 
     /// Runs `body` on the writer connection without opening a transaction: for statements that
     /// cannot run inside one (`VACUUM`, some pragmas) or for callers managing their own.
+    @discardableResult
     public func writeWithoutTransaction<T>(_ body: (Connection) throws -> T) throws -> T {
         try refuseWriteInsideRead()
         return try writer.withConnection(body)
@@ -116,6 +118,7 @@ public final class Database: Sendable {
 
     /// `write(_:)` for async callers: runs on a dedicated serial queue, never blocking the
     /// cooperative thread pool while it waits for the writer.
+    @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             writeQueue.async {
@@ -125,6 +128,7 @@ public final class Database: Sendable {
     }
 
     /// `writeWithoutTransaction(_:)` for async callers.
+    @discardableResult
     public func writeWithoutTransaction<T: Sendable>(
         _ body: @escaping @Sendable (Connection) throws -> T
     ) async throws -> T {

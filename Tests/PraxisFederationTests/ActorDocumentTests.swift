@@ -85,11 +85,12 @@ import Testing
         try node.addMember("ana")
         try node.accounts.setStatus(.suspended, username: "ana")
         let documents = ActorDocuments(urls: NodeURLs(configuration: node.store.configuration))
-        try node.store.database.read { db in
-            #expect(try documents.document(kind: .person, username: "ana", db: db) == nil)
-            #expect(try documents.document(kind: .person, username: "nobody", db: db) == nil)
-            #expect(try documents.document(kind: .group, username: "node", db: db) == nil)
+        let found = try node.store.database.read { db in
+            [try documents.document(kind: .person, username: "ana", db: db),
+             try documents.document(kind: .person, username: "nobody", db: db),
+             try documents.document(kind: .group, username: "node", db: db)]
         }
+        #expect(found == [nil, nil, nil])
     }
 
     @Test func localActorReferences() {
