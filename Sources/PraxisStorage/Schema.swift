@@ -45,5 +45,9 @@ public enum Schema {
             );
             CREATE INDEX communities_parent ON communities (parent_id);
             """),
+        // Later versions live beside the code that owns their tables: Schema+Inbox.swift (trust
+        // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
+        // (delivery queue).
+        Schema.inbox,
     ]
 }

@@ -1,0 +1,40 @@
+import PraxisSQLite
+import PraxisStorage
+
+/// The node's trust decisions in one place: what level another node has, given the trust list and
+/// the federation mode. Every path in and out (inbox, delivery, fetches both ways) asks this.
+public struct TrustPolicy: Sendable {
+    public let mode: FederationMode
+    public let localDomain: String
+
+    public init(mode: FederationMode, localDomain: String) {
+        self.mode = mode
+        self.localDomain = localDomain.lowercased()
+    }
+
+    /// The level of `domain`: its trust-list entry, else `blocked` in allowlist mode and
+    /// `limited` in open mode. The node itself is always trusted.
+    public func level(of domain: String, entry: TrustEntry?) -> TrustLevel {
+        let domain = domain.lowercased()
+        if domain == localDomain { return .trusted }
+        if let entry { return entry.level }
+        return mode == .open ? .limited : .blocked
+    }
+
+    /// Reads the entry and decides, on the given connection.
+    public func level(of domain: String, db: Connection) throws -> TrustLevel {
+        level(of: domain, entry: try TrustRepository(db).find(domain: domain))
+    }
+
+    /// Why a node is refused, phrased for the remote operator who gets the 403.
+    public func refusal(for domain: String, level: TrustLevel) -> String {
+        switch level {
+        case .blocked where mode == .allowlist:
+            "\(domain) is not on the trust list of \(localDomain); ask its operator to add your node"
+        case .blocked:
+            "\(domain) is blocked by \(localDomain)"
+        case .limited, .trusted:
+            "\(domain) may only exchange public content with \(localDomain)"
+        }
+    }
+}
