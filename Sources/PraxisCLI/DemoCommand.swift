@@ -130,6 +130,13 @@ enum DemoCommand {
                 configuration: NodeConfiguration(domain: "127.0.0.1:\(port)", name: seed.name, federation: .allowlist,
                                                  development: true))
             try populate(store, with: seed)
+            // The demo nodes form one federation: each trusts all the others.
+            try await store.database.write { db in
+                for other in 0..<count where other != index {
+                    try TrustRepository(db).set(TrustEntry(domain: "127.0.0.1:\(basePort + other)", level: .trusted,
+                                                           note: "demo federation"))
+                }
+            }
             let tag = "[node\(index + 1)] "
             var accessLog: (@Sendable (String) -> Void)?
             if !quiet { accessLog = { @Sendable line in out(tag + line) } }

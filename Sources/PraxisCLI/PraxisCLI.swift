@@ -22,6 +22,7 @@ public enum PraxisCLI {
           demo       Start several local nodes, seeded, federating; print their URLs
           user       Add, list, approve or suspend member accounts
           community  Create or list communities
+          trust      Add, remove or list nodes on the trust list
           version    Print the version
 
         Run `praxis COMMAND --help` for the options of a command.
@@ -42,6 +43,7 @@ public enum PraxisCLI {
             case "demo": try await DemoCommand.run(words, console: console)
             case "user": try UserCommand.run(words, console: console)
             case "community": try CommunityCommand.run(words, console: console)
+            case "trust": try TrustCommand.run(words, console: console)
             case "version", "--version": console.out("praxis \(NodeInfo.softwareVersion)")
             case "help", "--help", "-h": console.out(overview)
             default:

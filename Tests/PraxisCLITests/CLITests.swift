@@ -107,7 +107,43 @@ func praxis(_ words: [String], environment: [String: String] = [:], secret: Stri
         #expect(store.configuration.domain == "praxis.test")
     }
 
-    @Test(arguments: ["init", "serve", "demo", "user", "community"])
+    @Test func trustListCommands() async throws {
+        let temp = TemporaryDirectory()
+        let data = temp.appending("node")
+        var (status, out) = await praxis(["init", "--data", data, "--domain", "praxis.test"])
+        #expect(status == 0)
+        (status, out) = await praxis(["trust", "add", "--data", data, "Partner.Example:8443", "--level", "trusted",
+                                      "--note", "national partner"])
+        #expect(status == 0, "\(out.stderr)")
+        (status, out) = await praxis(["trust", "add", "--data", data, "spam.example", "--level", "blocked"])
+        #expect(status == 0)
+        (status, out) = await praxis(["trust", "add", "--data", data, "partner.example:8443", "--level", "limited"])
+        #expect(status == 0)
+        (status, out) = await praxis(["trust", "list", "--data", data, "--json"])
+        let listed = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]]
+        #expect(listed?.compactMap { $0["domain"] as? String } == ["partner.example:8443", "spam.example"])
+        #expect(listed?.first?["level"] as? String == "limited")
+        (status, out) = await praxis(["trust", "remove", "--data", data, "spam.example"])
+        #expect(status == 0)
+        #expect(out.stdout.contains("now blocked (allowlist mode)"))
+        (status, out) = await praxis(["trust", "list", "--data", data])
+        #expect(!out.stdout.contains("spam.example"))
+
+        for (words, expected) in [
+            (["trust", "add", "--data", data, "bad domain", "--level", "trusted"], "invalid domain"),
+            (["trust", "add", "--data", data, "x.example"], "--level"),
+            (["trust", "add", "--data", data, "x.example", "--level", "friendly"], "blocked, limited, trusted"),
+            (["trust", "add", "--data", data, "praxis.test", "--level", "blocked"], "this node itself"),
+            (["trust", "remove", "--data", data, "never.example"], "not on the trust list"),
+            (["trust", "frob"], "unknown subcommand"),
+        ] {
+            let (status, out) = await praxis(words)
+            #expect(status != 0, "\(words)")
+            #expect(out.stderr.contains(expected), "\(words): \(out.stderr)")
+        }
+    }
+
+    @Test(arguments: ["init", "serve", "demo", "user", "community", "trust"])
     func everyCommandHasHelp(_ command: String) async {
         let (status, out) = await praxis([command, "--help"])
         #expect(status == 0)
