@@ -1,5 +1,6 @@
 import Foundation
 import PraxisActivityStreams
+import PraxisCrypto
 import PraxisCommunity
 import PraxisFederation
 import PraxisHTTP
@@ -15,12 +16,16 @@ public struct NodeRoutes: Sendable {
     public let urls: NodeURLs
     let documents: ActorDocuments
     let webFinger: WebFinger
+    let federation: NodeFederation?
 
-    public init(store: NodeStore) {
+    /// - Parameter federation: the node's federation parts; without them (route tests) the inbox
+    ///   routes are not mounted.
+    public init(store: NodeStore, federation: NodeFederation? = nil) {
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
         self.documents = ActorDocuments(urls: urls)
         self.webFinger = WebFinger(urls: urls)
+        self.federation = federation
     }
 
     /// Discovery and read-only routes are GET-only and take no body.
@@ -29,6 +34,12 @@ public struct NodeRoutes: Sendable {
     public func router() -> Router {
         var router = Router()
         router.use(Self.securityHeaders)
+        let guardStore = store
+        let policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
+        router.use { request, next in
+            try await Self.refuseBlockedFetchers(request, store: guardStore, policy: policy)
+            return try await next(request)
+        }
         let routes = self
         router.get("/") { request in try await routes.home(request) }
         router.get("/healthz") { _ in try await routes.health() }
@@ -60,6 +71,25 @@ public struct NodeRoutes: Sendable {
         router.get("/actor/outbox") { _ in
             .activityJSON(OrderedCollectionDocument(id: routes.urls.nodeActor + "/outbox", totalItems: 0).json, ldProfile: false)
         }
+        router.get("/objects/:id") { request in try await routes.object(request) }
+        router.get("/activities/:id") { request in try await routes.activity(request) }
+        if let federation {
+            let limit = InboxPipeline.maxBodySize
+            router.post("/inbox", maxBodySize: limit) { request in
+                await federation.pipeline.receive(request, recipient: "/inbox")
+            }
+            for prefix in ["/users", "/communities"] {
+                router.post("\(prefix)/:name/inbox", maxBodySize: limit) { request in
+                    let name = request.parameters["name"] ?? ""
+                    let kind: ActorKind = prefix == "/users" ? .person : .group
+                    let exists = try await routes.store.database.read { db in
+                        try ActorRepository(db).find(username: name.lowercased(), kind: kind) != nil
+                    }
+                    guard exists else { throw HTTPError(.notFound, Self.notFoundMessage(kind, name)) }
+                    return await federation.pipeline.receive(request, recipient: "\(prefix)/\(name.lowercased())/inbox")
+                }
+            }
+        }
         return router
     }
 
@@ -74,6 +104,49 @@ public struct NodeRoutes: Sendable {
             response.headers["Content-Security-Policy"] =
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         }
+        return response
+    }
+
+    /// Signed GETs name the node they come from (the key id's host): a node the trust list blocks
+    /// gets 403 at once, without any key fetch. Unsigned GETs see public documents only; the
+    /// signature itself is verified where it grants more (members-only content).
+    static func refuseBlockedFetchers(_ request: HTTPRequest, store: NodeStore, policy: TrustPolicy) async throws {
+        guard request.method == .get || request.method == .head,
+            request.headers.contains("Signature") || request.headers.contains("Signature-Input"),
+            let keyID = try? HTTPSignatureVerifier.keyID(of: request),
+            let host = try? HTTPClientURL(keyID).authority.lowercased()
+        else { return }
+        let level = try await store.database.read { db in try policy.level(of: host, db: db) }
+        if level == .blocked { throw HTTPError(.forbidden, policy.refusal(for: host, level: level)) }
+    }
+
+    // MARK: - Objects and activities
+
+    func object(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = urls.base + "/objects/" + (request.parameters["id"] ?? "")
+        let object = try await store.database.read { db in try ObjectRepository(db).find(id: id) }
+        guard let object, object.originDomain == urls.domain else { throw HTTPError(.notFound, "no such object on this node") }
+        if let deleted = object.deletedAt {
+            let tombstone: JSON = [
+                "@context": .string(ActivityStreams.context), "id": .string(id), "type": "Tombstone",
+                "formerType": .string(object.type), "deleted": .string(ISO8601.string(deleted)),
+            ]
+            return .activityJSON(tombstone, ldProfile: false).with(status: .gone)
+        }
+        guard case .object(var document) = try JSON.parse(object.document) else {
+            throw HTTPError(.notFound, "no such object on this node")
+        }
+        guard JSON.object(document).isPublic else { throw HTTPError(.notFound, "no such object on this node") }
+        document["@context"] = .string(ActivityStreams.context)
+        return .activityJSON(.object(document), ldProfile: false)
+    }
+
+    func activity(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let id = urls.base + "/activities/" + (request.parameters["id"] ?? "")
+        let found = try await store.database.read { db in try OutboxRepository(db).find(activityID: id) }
+        guard let found, found.isPublic else { throw HTTPError(.notFound, "no such activity on this node") }
+        var response = HTTPResponse(status: .ok, body: found.body)
+        response.headers["Content-Type"] = ActivityStreams.mediaType + "; charset=utf-8"
         return response
     }
 
@@ -175,7 +248,21 @@ public struct NodeRoutes: Sendable {
                     return OrderedCollectionDocument(id: id, totalItems: owners.count, orderedItems: owners).json
                 }
             }
-            return OrderedCollectionDocument(id: id, totalItems: 0, orderedItems: []).json
+            switch name {
+            case "followers":
+                let count = try FollowRepository(db).followerCount(of: urls.actor(actor))
+                return OrderedCollectionDocument(id: id, totalItems: count).json
+            case "following":
+                let count = try FollowRepository(db).following(by: urls.actor(actor)).filter { $0.state == .accepted }.count
+                return OrderedCollectionDocument(id: id, totalItems: count).json
+            default:
+                let items = try OutboxRepository(db).publicActivities(actorID: actor.id, limit: 20).compactMap {
+                    try? JSON.parse($0)
+                }
+                return OrderedCollectionDocument(
+                    id: id, totalItems: try OutboxRepository(db).publicCount(actorID: actor.id), orderedItems: items
+                ).json
+            }
         }
         guard let document else { throw HTTPError(.notFound, Self.notFoundMessage(kind, username)) }
         return .activityJSON(document, ldProfile: false)

@@ -42,15 +42,22 @@ public final class PraxisNode: Sendable {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
+    /// The federation machinery: outgoing client, remote lookups, delivery and inbox workers.
+    public let federation: NodeFederation
+
     /// Opens the node in `directory` and prepares its server (not yet listening).
     /// - Parameters:
     ///   - listen: overrides the configured listen address.
     ///   - tls: certificate chain and key for serving HTTPS directly.
     ///   - accessLog: receives one line per request; nil for none.
+    ///   - log: receives federation events (deliveries, refusals); nil for none.
+    ///   - delivery: tuning of outgoing delivery (tests shorten backoffs).
     public init(directory: DataDirectory, listen: ListenAddress? = nil, tls: TLSServerConfiguration? = nil,
-                accessLog: (@Sendable (String) -> Void)? = nil) throws {
+                accessLog: (@Sendable (String) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil,
+                delivery: DeliveryConfiguration = DeliveryConfiguration()) throws {
         let store = try NodeStore(directory: directory)
         let address = try listen ?? ListenAddress(parsing: store.configuration.listen)
+        let federation = try NodeFederation(store: store, delivery: delivery, log: log ?? { _ in })
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port
@@ -58,18 +65,24 @@ public final class PraxisNode: Sendable {
         configuration.accessLog = accessLog
         self.store = store
         self.listenAddress = address
-        self.server = HTTPServer(configuration: configuration, responder: NodeRoutes(store: store).router())
+        self.federation = federation
+        self.server = HTTPServer(
+            configuration: configuration, responder: NodeRoutes(store: store, federation: federation).router())
     }
 
     /// The node's public base URL (`https://DOMAIN`, or `http://` in development mode).
     public var baseURL: String { store.configuration.baseURL }
 
+    /// Starts the workers, then listens.
     public func start() throws {
+        federation.start()
         try server.start()
     }
 
-    /// Stops accepting requests, lets in-flight ones finish, then stops.
+    /// Stops accepting requests, lets in-flight ones finish, then stops the workers. Queued
+    /// deliveries and unprocessed activities stay in the database for the next start.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         await server.shutdown(gracePeriod: gracePeriod)
+        await federation.stop()
     }
 }

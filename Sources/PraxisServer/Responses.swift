@@ -2,6 +2,7 @@ import PraxisActivityStreams
 import PraxisCommunity
 import PraxisFederation
 import PraxisHTTP
+import PraxisCrypto
 import PraxisJSON
 
 extension HTTPResponse {
@@ -20,6 +21,12 @@ extension HTTPResponse {
             value, contentType: ldProfile ? ActivityStreams.ldMediaType : ActivityStreams.mediaType + "; charset=utf-8")
         response.headers["Vary"] = "Accept"
         return response
+    }
+
+    func with(status: HTTPStatus) -> HTTPResponse {
+        var copy = self
+        copy.status = status
+        return copy
     }
 
     static func html(_ page: String, status: HTTPStatus = .ok) -> HTTPResponse {

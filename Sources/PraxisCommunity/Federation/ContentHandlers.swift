@@ -1,0 +1,151 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisFederation
+import PraxisJSON
+import PraxisSQLite
+import PraxisStorage
+
+/// `Create`, `Update` and `Delete` of notes sent by remote members to a local community, which
+/// stores them and relays the activity, unchanged, to its followers inside an `Announce`
+/// (FEP-1b12).
+///
+/// Only accepted followers (members) of the community may post; only the author may update or
+/// delete an object.
+public struct GroupContentHandler: ActivityHandler {
+    public let context: FederationContext
+    public init(context: FederationContext) { self.context = context }
+
+    public var activityTypes: Set<String> { ["Create", "Update", "Delete"] }
+
+    public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        let json = activity.json
+        guard let object = json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
+        let candidates = [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
+            + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
+        let context = context
+        let actorID = activity.actorID
+        let queued = try await commit { db -> Bool in
+            guard let group = try candidates.lazy.compactMap({ try context.localActor($0, db: db) })
+                .first(where: { $0.kind == .group })
+            else {
+                throw ActivityRejection("\(activity.type) is not addressed to a community of this node")
+            }
+            let groupID = context.urls.actor(group)
+            guard let membership = try FollowRepository(db).find(follower: actorID, followed: groupID),
+                membership.state == .accepted
+            else { throw ActivityRejection("\(actorID) is not a member of \(groupID)") }
+
+            let objects = ObjectRepository(db)
+            switch activity.type {
+            case "Create", "Update":
+                var stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
+                guard stored.attributedTo == actorID else {
+                    throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to the sender \(actorID)")
+                }
+                guard FederationContext.authority(stored.id) == activity.originDomain else {
+                    throw ActivityRejection("the object id must be on the author's host \(activity.originDomain)")
+                }
+                if activity.type == "Update" {
+                    guard let existing = try objects.find(id: stored.id), existing.deletedAt == nil else {
+                        throw ActivityRejection("Update of an unknown object \(stored.id)")
+                    }
+                    guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may update \(stored.id)") }
+                    stored.published = existing.published
+                }
+                try objects.upsert(stored)
+            default:
+                guard let objectID = object.linkID else { throw ActivityRejection("Delete needs the object's id") }
+                guard let existing = try objects.find(id: objectID) else { return false }
+                guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may delete \(objectID)") }
+                try objects.markDeleted(id: objectID)
+            }
+            try GroupRelay.announce(json, by: group, context: context, db: db)
+            return true
+        }
+        if queued { context.wakeDelivery() }
+    }
+}
+
+/// Relaying by a local community (FEP-1b12): the original activity, unchanged, inside an
+/// `Announce` from the community to its followers.
+enum GroupRelay {
+    static func announce(_ activity: JSON, by group: LocalActor, context: FederationContext, db: Connection) throws {
+        let groupID = context.urls.actor(group)
+        let announce = ActivityBuilder.activity(
+            id: context.publisher.newActivityID(), type: "Announce", actor: groupID, object: activity,
+            to: [ActivityStreams.publicCollection], cc: [context.urls.followers(group)], audience: groupID)
+        let objectKey = activity["object"]?.linkID ?? activity["id"]?.stringValue ?? groupID
+        try context.publisher.publish(
+            announce, by: group, orderingKey: objectKey, inboxes: try context.followerInboxes(of: groupID, db: db), db: db)
+    }
+}
+
+/// `Announce` from a remote community this node follows: the inner `Create`, `Update` or
+/// `Delete` of a note is applied locally.
+///
+/// The inner activity is taken as sent when its author is on the community's own node (that node
+/// vouches for its users); otherwise the object is fetched from its origin to check it, until
+/// author proofs (Data Integrity) make that fetch unnecessary.
+public struct AnnounceHandler: ActivityHandler {
+    public let context: FederationContext
+    public init(context: FederationContext) { self.context = context }
+
+    public var activityTypes: Set<String> { ["Announce"] }
+
+    public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        let groupID = activity.actorID
+        guard var inner = activity.json["object"] else { throw ActivityRejection("Announce needs an object") }
+        if case .string(let url) = inner {
+            inner = try await context.directory.fetchObject(url: url)
+        }
+        guard let innerType = inner.asType, let author = inner["actor"]?.linkID else {
+            throw ActivityRejection("the announced activity needs a type and an actor")
+        }
+        guard ["Create", "Update", "Delete"].contains(innerType) else { return }
+        guard let objectValue = inner["object"], let objectID = objectValue.linkID else {
+            throw ActivityRejection("the announced \(innerType) needs an object")
+        }
+        let authorHost = FederationContext.authority(author)
+        guard authorHost == FederationContext.authority(objectID) else {
+            throw ActivityRejection("the announced object \(objectID) is not on its author's host")
+        }
+        if let authorHost, context.isLocal(author) || authorHost == context.urls.domain.lowercased() {
+            return  // our own member's content coming back: already stored here
+        }
+        var object = objectValue
+        let vouched = authorHost == activity.originDomain
+        var deletedAtOrigin = false
+        if !vouched {
+            do {
+                object = try await context.directory.fetchObject(url: objectID)
+            } catch let error as DereferenceError where error.isGone {
+                deletedAtOrigin = true
+            }
+        }
+        if innerType == "Delete" && !vouched && !deletedAtOrigin {
+            throw ActivityRejection("\(objectID) still exists at its origin; the Delete is not genuine")
+        }
+        let context = context
+        try await commit { db in
+            guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {
+                throw ActivityRejection("no member of this node follows \(groupID)")
+            }
+            let objects = ObjectRepository(db)
+            if innerType == "Delete" {
+                if let existing = try objects.find(id: objectID), existing.attributedTo != author {
+                    throw ActivityRejection("only the author may delete \(objectID)")
+                }
+                try objects.markDeleted(id: objectID)
+                return
+            }
+            let stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
+            guard stored.attributedTo == author else {
+                throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to \(author)")
+            }
+            if let existing = try objects.find(id: stored.id), existing.attributedTo != author {
+                throw ActivityRejection("only the author may change \(stored.id)")
+            }
+            try objects.upsert(stored)
+        }
+    }
+}

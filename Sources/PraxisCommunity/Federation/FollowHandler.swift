@@ -1,0 +1,105 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisFederation
+import PraxisJSON
+import PraxisSQLite
+import PraxisStorage
+
+/// `Follow`, `Accept`, `Reject` and `Undo` (of a follow) between remote and local actors.
+///
+/// A remote person following a local community: open public communities accept at once (FEP-1b12),
+/// `approval` and members-only communities keep the follow pending for a manager, `invite`
+/// communities reject it. Members are never followed automatically (pending).
+public struct FollowHandler: ActivityHandler {
+    public let context: FederationContext
+    public init(context: FederationContext) { self.context = context }
+
+    public var activityTypes: Set<String> { ["Follow", "Accept", "Reject", "Undo"] }
+
+    public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        switch activity.type {
+        case "Follow": try await follow(activity, commit: commit)
+        case "Accept", "Reject": try await answer(activity, accepted: activity.type == "Accept", commit: commit)
+        default: try await undo(activity, commit: commit)
+        }
+    }
+
+    private func follow(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        guard let target = activity.json["object"]?.linkID, context.isLocal(target) else {
+            throw ActivityRejection("Follow must name an actor of this node as its object")
+        }
+        let follower = try await context.directory.actor(id: activity.actorID)
+        let context = context
+        let followJSON = activity.json
+        let queued = try await commit { db -> Bool in
+            guard let local = try context.localActor(target, db: db), local.kind != .application else {
+                throw ActivityRejection("no actor \(target) on this node")
+            }
+            let state: Follow.State
+            switch local.kind {
+            case .group:
+                guard let community = try CommunityRepository(db).find(username: local.username) else {
+                    throw ActivityRejection("no community \(target) on this node")
+                }
+                if community.joinPolicy == .invite {
+                    state = .rejected
+                } else if community.visibility == .public && community.joinPolicy == .open {
+                    state = .accepted
+                } else {
+                    state = .pending
+                }
+            default:
+                state = .pending
+            }
+            try FollowRepository(db).upsert(Follow(
+                follower: follower.id, followed: target, followerInbox: follower.sharedInbox ?? follower.inbox,
+                followerDomain: follower.domain, followedDomain: context.urls.domain, state: state,
+                activityID: activity.id))
+            guard state != .pending else { return false }
+            let answer = ActivityBuilder.activity(
+                id: context.publisher.newActivityID(), type: state == .accepted ? "Accept" : "Reject", actor: target,
+                object: followJSON, to: [follower.id])
+            try context.publisher.publish(answer, by: local, orderingKey: activity.id, inboxes: [follower.inbox], db: db)
+            return true
+        }
+        if queued { context.wakeDelivery() }
+    }
+
+    private func answer(_ activity: InboundActivity, accepted: Bool, commit: InboxCommit) async throws {
+        guard let object = activity.json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
+        let followID = object.linkID
+        let actorID = activity.actorID
+        let context = context
+        try await commit { db in
+            let follows = FollowRepository(db)
+            var follow = try followID.flatMap { try follows.find(activityID: $0) }
+            if follow == nil, let follower = object["actor"]?.linkID {
+                follow = try follows.find(follower: follower, followed: actorID)
+            }
+            guard let follow, context.isLocal(follow.follower) else {
+                throw ActivityRejection("\(activity.type) of a follow this node did not send")
+            }
+            guard follow.followed == actorID else {
+                throw ActivityRejection("only \(follow.followed) can answer its follow request")
+            }
+            try follows.setState(accepted ? .accepted : .rejected, follower: follow.follower, followed: follow.followed)
+        }
+    }
+
+    private func undo(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        guard let object = activity.json["object"] else { throw ActivityRejection("Undo needs an object") }
+        let actorID = activity.actorID
+        // Undo of other activity types (Like, Announce) is not acted on yet: acknowledged.
+        if let type = object.asType, type != "Follow" { return }
+        let objectID = object.linkID
+        let target = object["object"]?.linkID
+        try await commit { db in
+            let follows = FollowRepository(db)
+            var follow = try objectID.flatMap { try follows.find(activityID: $0) }
+            if follow == nil, let target { follow = try follows.find(follower: actorID, followed: target) }
+            guard let follow else { return }
+            guard follow.follower == actorID else { throw ActivityRejection("only the follower can undo a follow") }
+            try follows.remove(follower: follow.follower, followed: follow.followed)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisJSON
+import PraxisSQLite
+import PraxisStorage
+import Synchronization
+
+/// A persisted activity handed to a handler.
+public struct InboundActivity: Sendable {
+    public var seq: Int64
+    public var id: String
+    public var type: String
+    public var actorID: String
+    public var originDomain: String
+    /// The inbox path it was posted to (`/inbox`, `/users/ana/inbox`, `/communities/x/inbox`).
+    public var recipient: String
+    public var json: JSON
+}
+
+/// A permanent refusal of an activity: it goes to the dead letters with this reason and is not
+/// retried.
+public struct ActivityRejection: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Database changes of one processed activity. Everything a handler writes goes through
+/// `commit`, which also marks the activity processed in the same transaction: a crash either
+/// keeps both or neither, so no activity is ever processed twice.
+public struct InboxCommit: Sendable {
+    let database: Database
+    let seq: Int64
+    let committed: Mutex<Bool>
+
+    public func callAsFunction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        let seq = seq
+        let result = try await database.write { db in
+            let value = try body(db)
+            try InboxRepository(db).markDone(seq: seq)
+            return value
+        }
+        committed.withLock { $0 = true }
+        return result
+    }
+
+    var isCommitted: Bool { committed.withLock { $0 } }
+}
+
+/// Processes activities of some types.
+public protocol ActivityHandler: Sendable {
+    /// The AS2 types this handler processes (`Follow`, `Announce`, ...).
+    var activityTypes: Set<String> { get }
+    /// Does network work first (fetching actors or objects), then writes through `commit`.
+    /// Throw `ActivityRejection` to refuse permanently; any other error is retried.
+    func handle(_ activity: InboundActivity, commit: InboxCommit) async throws
+}
+
+/// Works through the inbox queue in arrival order, one activity at a time, handing each to the
+/// handler for its type. Failures are retried a few times, then dead-lettered with the reason.
+public final class InboxProcessor: Sendable {
+    public static let maxAttempts = 5
+
+    private let database: Database
+    private let handlers: [String: any ActivityHandler]
+    private let log: @Sendable (String) -> Void
+    private let state = Mutex<State>(State())
+    private let stopped = Mutex<Bool>(false)
+
+    private struct State {
+        var task: Task<Void, Never>?
+        var ticker: Task<Void, Never>?
+        var wakeups: AsyncStream<Void>.Continuation?
+    }
+
+    /// How often activities waiting for a retry are tried again without a new arrival.
+    public static let retryInterval: Duration = .seconds(15)
+
+    public init(database: Database, handlers: [any ActivityHandler], log: @escaping @Sendable (String) -> Void) {
+        self.database = database
+        var byType: [String: any ActivityHandler] = [:]
+        for handler in handlers { for type in handler.activityTypes { byType[type] = handler } }
+        self.handlers = byType
+        self.log = log
+    }
+
+    /// Starts the worker; pending activities left by a previous run are processed first.
+    public func start() {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let task = Task { [self] in
+            continuation.yield()
+            for await _ in stream {
+                if stopped.withLock({ $0 }) { break }
+                await drain()
+            }
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.retryInterval)
+                continuation.yield()
+            }
+        }
+        state.withLock {
+            $0.task = task
+            $0.ticker = ticker
+            $0.wakeups = continuation
+        }
+    }
+
+    /// New activities were persisted.
+    public func wake() {
+        _ = state.withLock { $0.wakeups?.yield() }
+    }
+
+    /// Finishes the activity in progress and stops; the rest stays queued.
+    public func stop() async {
+        stopped.withLock { $0 = true }
+        let task = state.withLock { state -> Task<Void, Never>? in
+            state.ticker?.cancel()
+            state.wakeups?.finish()
+            return state.task
+        }
+        await task?.value
+    }
+
+    /// Processes everything pending now.
+    func drain() async {
+        while !stopped.withLock({ $0 }) {
+            let batch: [InboxActivity]
+            do {
+                batch = try await database.read { db in try InboxRepository(db).pending(limit: 100) }
+            } catch {
+                log("inbox: cannot read the queue: \(error)")
+                return
+            }
+            if batch.isEmpty { return }
+            var progressed = false
+            for item in batch {
+                if stopped.withLock({ $0 }) { return }
+                if await process(item) { progressed = true }
+            }
+            // Only items waiting for a retry remain: try again on the next wake-up or later.
+            if !progressed { return }
+        }
+    }
+
+    /// Handles one activity; true when it left the pending state.
+    private func process(_ item: InboxActivity) async -> Bool {
+        let json: JSON
+        do {
+            json = try JSON.parse(item.body, limits: InboxPipeline.jsonLimits)
+        } catch {
+            return await deadLetter(item, reason: "unparseable body: \(error)")
+        }
+        let type = json.asType ?? ""
+        let activity = InboundActivity(
+            seq: item.seq, id: item.activityID, type: type, actorID: item.actorID, originDomain: item.originDomain,
+            recipient: item.recipient, json: json)
+        let commit = InboxCommit(database: database, seq: item.seq, committed: Mutex(false))
+        guard let handler = handlers[type] else {
+            // Activity types Praxis does not act on are acknowledged and ignored, as AP allows.
+            do {
+                try await commit { _ in }
+            } catch {
+                return false
+            }
+            return true
+        }
+        do {
+            try await handler.handle(activity, commit: commit)
+            if !commit.isCommitted { try await commit { _ in } }
+            return true
+        } catch let rejection as ActivityRejection {
+            log("inbox: rejected \(type) \(item.activityID) from \(item.originDomain): \(rejection.reason)")
+            return await deadLetter(item, reason: rejection.reason)
+        } catch {
+            if item.attempts + 1 >= Self.maxAttempts {
+                return await deadLetter(item, reason: "failed \(Self.maxAttempts) times; last error: \(error)")
+            }
+            let seq = item.seq
+            try? await database.write { db in try InboxRepository(db).recordFailure(seq: seq) }
+            log("inbox: will retry \(type) \(item.activityID): \(error)")
+            return false
+        }
+    }
+
+    private func deadLetter(_ item: InboxActivity, reason: String) async -> Bool {
+        do {
+            try await database.write { db in try InboxRepository(db).deadLetter(item, reason: reason) }
+            return true
+        } catch {
+            log("inbox: cannot dead-letter \(item.activityID): \(error)")
+            return false
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import PraxisCommunity
+import PraxisFederation
+import PraxisHTTP
+import PraxisStorage
+
+/// A node's federation parts, wired together: the SSRF-hardened client, the request signer, the
+/// remote directory, the delivery service, the inbox pipeline and its processor, and the social
+/// use cases that publish through them.
+public final class NodeFederation: Sendable {
+    public let client: HTTPClient
+    public let keyring: LocalKeyring
+    public let signer: RequestSigner
+    public let directory: RemoteDirectory
+    public let delivery: DeliveryService
+    public let processor: InboxProcessor
+    public let pipeline: InboxPipeline
+    public let context: FederationContext
+    public let social: SocialService
+    public let policy: TrustPolicy
+
+    public init(store: NodeStore, delivery configuration: DeliveryConfiguration, log: @escaping @Sendable (String) -> Void)
+        throws
+    {
+        let config = store.configuration
+        let urls = NodeURLs(configuration: config)
+        var clientConfiguration = HTTPClientConfiguration()
+        clientConfiguration.allowInsecureAndPrivate = config.development
+        clientConfiguration.userAgent = "Praxis/\(NodeInfo.softwareVersion) (+\(config.baseURL))"
+        clientConfiguration.maxIdleConnectionsPerHost = max(8, configuration.maxInFlightPerLane)
+        let client = try HTTPClient(configuration: clientConfiguration)
+        let policy = TrustPolicy(mode: config.federation, localDomain: config.domain)
+        let keyring = LocalKeyring(store: store, urls: urls)
+        let signer = RequestSigner(keyring: keyring)
+        let database = store.database
+        /// The trust list is read at each decision, so changes made with `praxis trust` while the
+        /// node runs take effect at once.
+        let trust: @Sendable (String) -> TrustLevel = { domain in
+            (try? database.read { db in try policy.level(of: domain, db: db) }) ?? .blocked
+        }
+        let directory = RemoteDirectory(
+            database: database, client: client, signer: signer, localDomain: config.domain, trust: trust)
+        signer.learnProfiles { domain in
+            switch await directory.signatureProfile(domain: domain) {
+            case .rfc9421: .rfc9421
+            case .cavage: .cavage
+            }
+        }
+        let delivery = DeliveryService(
+            database: database, client: client, signer: signer, configuration: configuration,
+            mayDeliver: { domain in trust(domain) != .blocked }, log: log)
+        let context = FederationContext(store: store, directory: directory, wakeDelivery: { delivery.wake() })
+        let processor = InboxProcessor(
+            database: database,
+            handlers: [FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context)],
+            log: log)
+        self.client = client
+        self.keyring = keyring
+        self.signer = signer
+        self.directory = directory
+        self.delivery = delivery
+        self.processor = processor
+        self.pipeline = InboxPipeline(store: store, directory: directory, accepted: { processor.wake() })
+        self.context = context
+        self.social = SocialService(context: context)
+        self.policy = policy
+    }
+
+    func start() {
+        delivery.start()
+        processor.start()
+    }
+
+    func stop() async {
+        await processor.stop()
+        await delivery.stop()
+        client.shutdown()
+    }
+}

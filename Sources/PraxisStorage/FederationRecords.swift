@@ -1,0 +1,314 @@
+import Foundation
+import PraxisSQLite
+
+/// A verified activity waiting in (or done with) the inbox queue.
+public struct InboxActivity: Sendable, Equatable {
+    public var seq: Int64
+    public var activityID: String
+    public var actorID: String
+    public var originDomain: String
+    public var recipient: String
+    public var body: [UInt8]
+    public var receivedAt: Date
+    public var attempts: Int
+}
+
+/// An activity the node could not process, kept for the operator with the reason.
+public struct DeadLetter: Sendable, Equatable, Codable {
+    public var activityID: String
+    public var actorID: String
+    public var originDomain: String
+    public var reason: String
+    public var failedAt: Date
+}
+
+/// The persisted inbox queue.
+public struct InboxRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    /// Stores a verified activity. Returns false when an activity with that id was already
+    /// received (the caller acknowledges it without storing anything).
+    public func insert(activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8],
+                       receivedAt: Date = Date()) throws -> Bool {
+        try db.run(
+            """
+            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, received_at)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
+            """,
+            activityID, actorID, originDomain, recipient, body, receivedAt.unixSeconds)
+        return db.changes > 0
+    }
+
+    public func contains(activityID: String) throws -> Bool {
+        try db.queryOne("SELECT 1 FROM inbox_activities WHERE activity_id = ?", activityID) != nil
+    }
+
+    /// The oldest pending activities, in arrival order.
+    public func pending(limit: Int) throws -> [InboxActivity] {
+        try db.query(
+            "SELECT * FROM inbox_activities WHERE state = 'pending' ORDER BY seq LIMIT ?", limit
+        ).map { row in
+            InboxActivity(
+                seq: try row.get("seq"), activityID: try row.get("activity_id"), actorID: try row.get("actor_id"),
+                originDomain: try row.get("origin_domain"), recipient: try row.get("recipient"), body: try row.get("body"),
+                receivedAt: Date(unixSeconds: try row.get("received_at")), attempts: try row.get("attempts"))
+        }
+    }
+
+    public func pendingCount() throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE state = 'pending'") ?? 0
+    }
+
+    public func markDone(seq: Int64, now: Date = Date()) throws {
+        try db.run("UPDATE inbox_activities SET state = 'done', processed_at = ? WHERE seq = ?", now.unixSeconds, seq)
+    }
+
+    public func recordFailure(seq: Int64) throws {
+        try db.run("UPDATE inbox_activities SET attempts = attempts + 1 WHERE seq = ?", seq)
+    }
+
+    /// Moves an activity to the dead letters with the reason it could not be processed.
+    public func deadLetter(_ activity: InboxActivity, reason: String, now: Date = Date()) throws {
+        try db.run("UPDATE inbox_activities SET state = 'dead', processed_at = ? WHERE seq = ?", now.unixSeconds, activity.seq)
+        try db.run(
+            """
+            INSERT INTO dead_letters (activity_id, actor_id, origin_domain, body, reason, failed_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            activity.activityID, activity.actorID, activity.originDomain, activity.body, reason, now.unixSeconds)
+    }
+
+    public func deadLetters(limit: Int = 100) throws -> [DeadLetter] {
+        try db.query("SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?", limit).map { row in
+            DeadLetter(
+                activityID: try row.get("activity_id"), actorID: try row.get("actor_id"),
+                originDomain: try row.get("origin_domain"), reason: try row.get("reason"),
+                failedAt: Date(unixSeconds: try row.get("failed_at")))
+        }
+    }
+
+    /// Records a request signature as used until `expiresAt`. Returns false when it was already
+    /// recorded (a replay).
+    public func recordSignature(hash: [UInt8], expiresAt: Date) throws -> Bool {
+        try db.run(
+            "INSERT INTO seen_signatures (signature_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            hash, expiresAt.unixSeconds)
+        return db.changes > 0
+    }
+
+    public func signatureSeen(hash: [UInt8]) throws -> Bool {
+        try db.queryOne("SELECT 1 FROM seen_signatures WHERE signature_hash = ?", hash) != nil
+    }
+
+    /// Forgets signatures whose window has closed and processed activities older than `keep`.
+    public func prune(now: Date = Date(), keepProcessed: TimeInterval = 30 * 86_400) throws {
+        try db.run("DELETE FROM seen_signatures WHERE expires_at < ?", now.unixSeconds)
+        try db.run(
+            "DELETE FROM inbox_activities WHERE state != 'pending' AND processed_at < ?",
+            now.unixSeconds - Int64(keepProcessed))
+    }
+}
+
+/// A follow relationship.
+public struct Follow: Sendable, Equatable {
+    public enum State: String, Sendable, Codable { case pending, accepted, rejected }
+    public var follower: String
+    public var followed: String
+    public var followerInbox: String?
+    public var followerDomain: String
+    public var followedDomain: String
+    public var state: State
+    public var activityID: String
+
+    public init(follower: String, followed: String, followerInbox: String?, followerDomain: String, followedDomain: String,
+                state: State, activityID: String) {
+        self.follower = follower
+        self.followed = followed
+        self.followerInbox = followerInbox
+        self.followerDomain = followerDomain
+        self.followedDomain = followedDomain
+        self.state = state
+        self.activityID = activityID
+    }
+}
+
+public struct FollowRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    /// Inserts or replaces the relationship between the two actors.
+    public func upsert(_ follow: Follow, now: Date = Date()) throws {
+        try db.run(
+            """
+            INSERT INTO follows (follower, followed, follower_inbox, follower_domain, followed_domain, state, activity_id,
+                                 created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (follower, followed) DO UPDATE SET follower_inbox = excluded.follower_inbox,
+                state = excluded.state, activity_id = excluded.activity_id, updated_at = excluded.updated_at
+            """,
+            follow.follower, follow.followed, follow.followerInbox, follow.followerDomain, follow.followedDomain,
+            follow.state.rawValue, follow.activityID, now.unixSeconds, now.unixSeconds)
+    }
+
+    public func find(follower: String, followed: String) throws -> Follow? {
+        try db.queryOne("SELECT * FROM follows WHERE follower = ? AND followed = ?", follower, followed).map(Self.follow)
+    }
+
+    public func find(activityID: String) throws -> Follow? {
+        try db.queryOne("SELECT * FROM follows WHERE activity_id = ?", activityID).map(Self.follow)
+    }
+
+    public func setState(_ state: Follow.State, follower: String, followed: String, now: Date = Date()) throws {
+        try db.run("UPDATE follows SET state = ?, updated_at = ? WHERE follower = ? AND followed = ?",
+                   state.rawValue, now.unixSeconds, follower, followed)
+    }
+
+    @discardableResult
+    public func remove(follower: String, followed: String) throws -> Bool {
+        try db.run("DELETE FROM follows WHERE follower = ? AND followed = ?", follower, followed)
+        return db.changes > 0
+    }
+
+    /// Accepted followers of an actor.
+    public func followers(of followed: String) throws -> [Follow] {
+        try db.query("SELECT * FROM follows WHERE followed = ? AND state = 'accepted' ORDER BY id", followed).map(Self.follow)
+    }
+
+    public func following(by follower: String) throws -> [Follow] {
+        try db.query("SELECT * FROM follows WHERE follower = ? ORDER BY id", follower).map(Self.follow)
+    }
+
+    public func followerCount(of followed: String) throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM follows WHERE followed = ? AND state = 'accepted'", followed) ?? 0
+    }
+
+    static func follow(_ row: Row) throws -> Follow {
+        guard let state = Follow.State(rawValue: try row.get("state", as: String.self)) else {
+            throw StorageError.invalidValue("unknown follow state")
+        }
+        return Follow(
+            follower: try row.get("follower"), followed: try row.get("followed"),
+            followerInbox: try row.optional("follower_inbox"), followerDomain: try row.get("follower_domain"),
+            followedDomain: try row.get("followed_domain"), state: state, activityID: try row.get("activity_id"))
+    }
+}
+
+/// A content object (note, later threads, replies, documents).
+public struct StoredObject: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    public var attributedTo: String
+    public var audience: String?
+    public var inReplyTo: String?
+    public var name: String?
+    public var content: String
+    public var published: Date?
+    public var updated: Date?
+    public var deletedAt: Date?
+    public var document: [UInt8]
+    public var originDomain: String
+
+    public init(id: String, type: String, attributedTo: String, audience: String?, inReplyTo: String?, name: String?,
+                content: String, published: Date?, updated: Date?, deletedAt: Date? = nil, document: [UInt8],
+                originDomain: String) {
+        self.id = id
+        self.type = type
+        self.attributedTo = attributedTo
+        self.audience = audience
+        self.inReplyTo = inReplyTo
+        self.name = name
+        self.content = content
+        self.published = published
+        self.updated = updated
+        self.deletedAt = deletedAt
+        self.document = document
+        self.originDomain = originDomain
+    }
+}
+
+public struct ObjectRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    /// Inserts the object or replaces its content (an `Update`); a deleted object stays deleted.
+    public func upsert(_ object: StoredObject, now: Date = Date()) throws {
+        try db.run(
+            """
+            INSERT INTO objects (id, type, attributed_to, audience, in_reply_to, name, content, published, updated,
+                                 document, origin_domain, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, content = excluded.content, updated = excluded.updated,
+                document = excluded.document WHERE objects.deleted_at IS NULL
+            """,
+            object.id, object.type, object.attributedTo, object.audience, object.inReplyTo, object.name, object.content,
+            object.published?.unixSeconds, object.updated?.unixSeconds, object.document, object.originDomain,
+            now.unixSeconds)
+    }
+
+    /// Replaces the object by a tombstone: content and document are dropped.
+    public func markDeleted(id: String, now: Date = Date()) throws {
+        try db.run(
+            "UPDATE objects SET deleted_at = ?, content = '', name = NULL, document = X'' WHERE id = ? AND deleted_at IS NULL",
+            now.unixSeconds, id)
+    }
+
+    public func find(id: String) throws -> StoredObject? {
+        try db.queryOne("SELECT * FROM objects WHERE id = ?", id).map(Self.object)
+    }
+
+    /// Objects addressed to a community, newest first.
+    public func inAudience(_ audience: String, limit: Int = 50) throws -> [StoredObject] {
+        try db.query(
+            "SELECT * FROM objects WHERE audience = ? AND deleted_at IS NULL ORDER BY published DESC, id LIMIT ?",
+            audience, limit
+        ).map(Self.object)
+    }
+
+    static func object(_ row: Row) throws -> StoredObject {
+        let published: Int64? = try row.optional("published")
+        let updated: Int64? = try row.optional("updated")
+        let deleted: Int64? = try row.optional("deleted_at")
+        return StoredObject(
+            id: try row.get("id"), type: try row.get("type"), attributedTo: try row.get("attributed_to"),
+            audience: try row.optional("audience"), inReplyTo: try row.optional("in_reply_to"),
+            name: try row.optional("name"), content: try row.get("content"),
+            published: published.map(Date.init(unixSeconds:)), updated: updated.map(Date.init(unixSeconds:)),
+            deletedAt: deleted.map(Date.init(unixSeconds:)), document: try row.get("document"),
+            originDomain: try row.get("origin_domain"))
+    }
+}
+
+/// Activities published by local actors.
+public struct OutboxRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    public func append(activityID: String, actorID: Int64, type: String, objectID: String?, isPublic: Bool, body: [UInt8],
+                       published: Date = Date()) throws {
+        try db.run(
+            """
+            INSERT INTO outbox (activity_id, actor_id, type, object_id, public, body, published)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            activityID, actorID, type, objectID, isPublic, body, published.unixSeconds)
+    }
+
+    /// The stored body of a local activity, and whether it is public.
+    public func find(activityID: String) throws -> (body: [UInt8], isPublic: Bool)? {
+        try db.queryOne("SELECT body, public FROM outbox WHERE activity_id = ?", activityID).map {
+            (try $0.get("body"), try $0.get("public"))
+        }
+    }
+
+    public func publicCount(actorID: Int64) throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM outbox WHERE actor_id = ? AND public = 1", actorID) ?? 0
+    }
+
+    /// The newest public activities of an actor, newest first.
+    public func publicActivities(actorID: Int64, limit: Int) throws -> [[UInt8]] {
+        try db.query(
+            "SELECT body FROM outbox WHERE actor_id = ? AND public = 1 ORDER BY seq DESC LIMIT ?", actorID, limit
+        ).map { try $0.get("body") }
+    }
+}
