@@ -124,6 +124,20 @@ public enum MessageSignature {
         try SignatureBase.make(message: message, components: components, signatureParams: innerList(components, parameters.structured))
     }
 
+    /// The signature base a verifier rebuilds for the received signature `label` (nil: the first one)
+    /// of `message`, from its `Signature-Input`; for diagnosing a signature that does not verify.
+    public static func signatureBase(ofReceived message: SignatureMessage, label: String? = nil) throws -> [UInt8] {
+        let selected = try select(message.headers, label: label)
+        var components: [MessageComponent] = []
+        for item in selected.input.items {
+            guard case .string(let name) = item.bareItem else {
+                throw HTTPSignatureError(.malformedSignature, "Signature-Input \(selected.label): covered components must be strings")
+            }
+            components.append(MessageComponent(name, parameters: item.parameters))
+        }
+        return try SignatureBase.make(message: message, components: components, signatureParams: selected.input)
+    }
+
     /// Signs `components` of `message` under `label`.
     /// - Throws: ``HTTPSignatureError``: a covered header is missing (`missingComponent`), a component is
     ///   invalid for the message, the label is not a valid key, or the key fails.
