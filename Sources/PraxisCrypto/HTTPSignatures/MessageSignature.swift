@@ -255,6 +255,16 @@ public enum MessageSignature {
     /// Enforces the clock window on a creation time (Unix seconds) and an optional expiry.
     static func checkTimes(created: Int64?, expires: Int64?, policy: MessageSignaturePolicy, now: Date, what: String) throws {
         let nowSeconds = now.timeIntervalSince1970
+        // Expiry first: for a stale signature that carries `expires`, "expired" is the clearer reason.
+        if let expires {
+            if let created, expires < created {
+                throw HTTPSignatureError(.invalidParameter, "signature expires (\(expires)) before it was created (\(created))")
+            }
+            let overdue = nowSeconds - TimeInterval(expires)
+            if overdue > policy.maximumClockSkew {
+                throw HTTPSignatureError(.expired, "signature expired \(DurationText.describe(overdue)) ago; clock skew allowed is \(DurationText.describe(policy.maximumClockSkew))")
+            }
+        }
         if let created {
             let age = nowSeconds - TimeInterval(created)
             if -age > policy.maximumClockSkew {
@@ -265,15 +275,6 @@ public enum MessageSignature {
             }
         } else if policy.requiresCreated {
             throw HTTPSignatureError(.missingTimestamp, "\(what) is missing; it is required")
-        }
-        if let expires {
-            if let created, expires < created {
-                throw HTTPSignatureError(.invalidParameter, "signature expires (\(expires)) before it was created (\(created))")
-            }
-            let overdue = nowSeconds - TimeInterval(expires)
-            if overdue > policy.maximumClockSkew {
-                throw HTTPSignatureError(.expired, "signature expired \(DurationText.describe(overdue)) ago; clock skew allowed is \(DurationText.describe(policy.maximumClockSkew))")
-            }
         }
     }
 
