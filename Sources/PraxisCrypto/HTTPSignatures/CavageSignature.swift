@@ -218,8 +218,9 @@ public enum CavageSignature {
         out.reserveCapacity(256)
         let lowerAlgorithm = algorithm?.lowercased() ?? "hs2019"
         let forbidsTimestamps = ["rsa", "hmac", "ecdsa"].contains { lowerAlgorithm.hasPrefix($0) }
+        var seen = Set<String>(minimumCapacity: coveredHeaders.count)
         for (offset, name) in coveredHeaders.enumerated() {
-            if coveredHeaders[..<offset].contains(name) {
+            if !seen.insert(name).inserted {
                 throw HTTPSignatureError(.invalidComponent, "header '\(name)' is listed twice in headers")
             }
             let value: String

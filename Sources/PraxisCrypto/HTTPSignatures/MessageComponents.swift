@@ -129,14 +129,12 @@ enum SignatureBase {
     ) throws -> [UInt8] {
         var base: [UInt8] = []
         base.reserveCapacity(256)
-        var seen: [String] = []
-        seen.reserveCapacity(components.count)
+        var seen = Set<String>(minimumCapacity: components.count)
         for component in components {
             let identifier = try component.serialized
-            guard !seen.contains(identifier) else {
+            guard seen.insert(identifier).inserted else {
                 throw HTTPSignatureError(.invalidComponent, "component \(component) is covered twice")
             }
-            seen.append(identifier)
             let value = try componentValue(component, of: message)
             base.append(contentsOf: identifier.utf8)
             base.append(contentsOf: ": ".utf8)
