@@ -34,7 +34,15 @@ extension RemoteDirectory {
         }
         let canonical = "\(username)@\(actor.domain)".lowercased()
         if canonical != acct || actor.id != href {
-            let back = try await webFingerSelf(name: username, host: actor.domain, handle: canonical)
+            let back: String
+            do {
+                back = try await webFingerSelf(name: username, host: actor.domain, handle: canonical)
+            } catch let error as DereferenceError where error.kind == .notFound {
+                throw DereferenceError(
+                    .webFingerMismatch, url: actor.id,
+                    "\(handle.prefix(200)) points to \(actor.id), but that actor's own handle \(canonical) is unknown to "
+                        + "WebFinger on \(actor.domain); the handle is not confirmed")
+            }
             guard back == actor.id else {
                 throw DereferenceError(
                     .webFingerMismatch, url: actor.id,

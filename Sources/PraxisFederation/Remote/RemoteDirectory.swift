@@ -9,15 +9,18 @@ import Synchronization
 /// what was verified.
 ///
 /// Every fetch first asks the trust list: a blocked domain is refused without any request, and
-/// so is every redirect hop into one. Every document is held to the rules in `Protocol/`
-/// (`dereferencing.md`): status 200, a JSON content type, at most 1 MiB and 64 levels deep, an
-/// `id` equal to the URL fetched; actors must have an actor type, an inbox on their own host and
-/// keys they own on their own host. Verified actors are cached in SQLite (and the most used in
-/// memory) for `cacheLifetime`; concurrent requests for the same missing actor share one fetch.
+/// so is every redirect hop into one. Every document must come with status 200 and a JSON
+/// content type (AS2, JSON-LD or plain JSON), be at most 1 MiB and 64 levels deep, and carry an
+/// `id` equal to the URL fetched (or the final URL of a redirect on the same host). Actors must
+/// have an actor type, an inbox on their own host, and only keys they own on their own host.
+/// Verified actors are cached in SQLite (and the most used in memory) for `cacheLifetime`;
+/// concurrent requests for the same missing actor share one fetch.
 ///
 /// ```swift
-/// let directory = RemoteDirectory(database: store.database, client: client, signer: nodeSigner,
-///                                 localDomain: config.domain, trust: { policy.level(of: $0, entry: ...) })
+/// let policy = TrustPolicy(mode: config.federation, localDomain: config.domain)
+/// let directory = RemoteDirectory(
+///     database: store.database, client: client, signer: nodeSigner, localDomain: config.domain,
+///     trust: { domain in (try? store.database.read { try policy.level(of: domain, db: $0) }) ?? .blocked })
 /// let (key, actor) = try await directory.key(id: signature.keyID)
 /// ```
 public final class RemoteDirectory: Sendable {
