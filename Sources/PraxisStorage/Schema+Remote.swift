@@ -5,7 +5,7 @@ extension Schema {
     ///
     /// Everything here can be fetched again, so rows may be dropped at any time (expiry, a domain
     /// blocked by the trust list); nothing else references these tables.
-    static let remote = Migration(version: 4, name: "remote actors, keys and nodes cache", sql: """
+    static let remote = Migration(version: 3, name: "remote actors, keys and nodes cache", sql: """
         -- Remote actors as last fetched: the verified raw document plus the columns other code
         -- queries (delivery looks up inboxes by actor, operators list actors by domain).
         CREATE TABLE remote_actors (
