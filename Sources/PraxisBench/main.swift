@@ -1,1 +1,49 @@
-print("praxis-bench: under construction")
+import PraxisHTTP
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// `praxis-bench`: reproducible performance measurements of Praxis components.
+let usage = """
+    usage: praxis-bench <benchmark> [options]
+
+    benchmarks:
+      http    HTTP/1.1 server throughput and latency under keep-alive load
+              --connections N   concurrent connections (default 64)
+              --duration S      seconds of measurement (default 10)
+              --threads N       load-generator threads (default 2)
+              --server-loops N  server event loops (default: number of cores)
+              --compare-nginx   also measure nginx serving the same bytes with wrk, and
+                                Praxis with wrk, then print the ratio (needs nginx and wrk)
+              --serve-only      only serve the document for --duration seconds, for an
+                                external load generator (prints the URL)
+
+    """
+
+func fail(_ message: String) -> Never {
+    let text = Array("praxis-bench: \(message)\n\n\(usage)".utf8)
+    text.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    exit(2)
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail("no benchmark given") }
+switch command {
+case "http":
+    let options: HTTPBenchOptions
+    do {
+        options = try HTTPBenchOptions(parsing: Array(arguments.dropFirst()))
+    } catch {
+        fail("\(error)")
+    }
+    do {
+        try await HTTPBench(options: options).run()
+    } catch {
+        fail("\(error)")
+    }
+case "-h", "--help", "help":
+    print(usage)
+default:
+    fail("unknown benchmark \(command)")
+}

@@ -650,7 +650,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         let responder = core.responder
         let errorLog = core.errorLog
         conn.dispatching = true
-        Task(executorPreference: self) {
+        Task.immediate(executorPreference: self) {
             let response = await Self.respond(responder, to: request, errorLog: errorLog)
             self.complete(handle, response)
         }

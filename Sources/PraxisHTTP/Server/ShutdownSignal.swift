@@ -15,17 +15,26 @@ public enum ShutdownSignal {
         await wait(for: [SIGINT, SIGTERM], ready: {})
     }
 
-    /// Waits for one of `signals`; `ready` runs once the handlers are installed.
+    /// Waits for one of `signals` (sent to the process); `ready` runs once the handlers are
+    /// installed.
     static func wait(for signals: [Int32], ready: @Sendable () -> Void) async -> Int32 {
         let queue = DispatchQueue(label: "praxis.shutdown-signal")
         let (arrivals, continuation) = AsyncStream<Int32>.makeStream()
         var sources: [any DispatchSourceSignal] = []
+        // Registration is asynchronous; a signal arriving before it would be ignored, so
+        // `ready` waits for every source to be registered.
+        let registered = DispatchGroup()
         for number in signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { continuation.yield(number) }
+            registered.enter()
+            source.setRegistrationHandler { registered.leave() }
             source.resume()
             sources.append(source)
+        }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            registered.notify(queue: queue) { done.resume() }
         }
         ready()
         var received: Int32 = 0
