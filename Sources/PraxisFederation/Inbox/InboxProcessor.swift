@@ -28,10 +28,15 @@ public struct ActivityRejection: Error, CustomStringConvertible, Sendable {
 /// Database changes of one processed activity. Everything a handler writes goes through
 /// `commit`, which also marks the activity processed in the same transaction: a crash either
 /// keeps both or neither, so no activity is ever processed twice.
-public struct InboxCommit: Sendable {
+public final class InboxCommit: Sendable {
     let database: Database
     let seq: Int64
-    let committed: Mutex<Bool>
+    let committed = Mutex(false)
+
+    init(database: Database, seq: Int64) {
+        self.database = database
+        self.seq = seq
+    }
 
     public func callAsFunction<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let seq = seq
@@ -156,7 +161,7 @@ public final class InboxProcessor: Sendable {
         let activity = InboundActivity(
             seq: item.seq, id: item.activityID, type: type, actorID: item.actorID, originDomain: item.originDomain,
             recipient: item.recipient, json: json)
-        let commit = InboxCommit(database: database, seq: item.seq, committed: Mutex(false))
+        let commit = InboxCommit(database: database, seq: item.seq)
         guard let handler = handlers[type] else {
             // Activity types Praxis does not act on are acknowledged and ignored, as AP allows.
             do {
