@@ -49,5 +49,6 @@ public enum Schema {
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
         // (delivery queue).
         Schema.inbox,
+        Schema.delivery,
     ]
 }
