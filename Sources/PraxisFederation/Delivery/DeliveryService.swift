@@ -361,6 +361,12 @@ private final class DeliveryScheduler {
             do {
                 try record(outcomes, newWork: newWork, now: now)
             } catch {
+                if stopping {
+                    // Unrecorded attempts stay in flight in the database; the next start queues
+                    // them again, so giving up here loses nothing.
+                    service.log("delivery: could not record delivery results while stopping: \(error)")
+                    break
+                }
                 service.putBack(outcomes, newWork: newWork)
                 service.log("delivery: could not record delivery results, retrying in 1 s: \(error)")
                 service.sleep(until: now + 1000)
