@@ -18,6 +18,8 @@ let usage = """
                                 Praxis with wrk, then print the ratio (needs nginx and wrk)
               --serve-only      only serve the document for --duration seconds, for an
                                 external load generator (prints the URL)
+      fanout  one activity delivered to 100 destination nodes; time until all accepted it
+      lane    one destination answering after 100 ms; activities/s delivered in per-object order
 
     """
 
@@ -42,6 +44,10 @@ case "http":
     } catch {
         fail("\(error)")
     }
+case "fanout":
+    await FanoutBench.run(Array(arguments.dropFirst()))
+case "lane":
+    await LaneBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:

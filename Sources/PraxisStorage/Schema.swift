@@ -50,5 +50,6 @@ public enum Schema {
         // (delivery queue).
         Schema.inbox,
         Schema.remote,
+        Schema.delivery,
     ]
 }

@@ -118,7 +118,7 @@ public struct AnnounceHandler: ActivityHandler {
         if !vouched {
             do {
                 object = try await context.directory.fetchObject(url: objectID)
-            } catch let error as DereferenceError where error.isGone {
+            } catch let error as DereferenceError where error.kind == .gone || error.kind == .notFound {
                 deletedAtOrigin = true
             }
         }
@@ -126,6 +126,7 @@ public struct AnnounceHandler: ActivityHandler {
             throw ActivityRejection("\(objectID) still exists at its origin; the Delete is not genuine")
         }
         let context = context
+        let checkedObject = object
         try await commit { db in
             guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {
                 throw ActivityRejection("no member of this node follows \(groupID)")
@@ -138,7 +139,7 @@ public struct AnnounceHandler: ActivityHandler {
                 try objects.markDeleted(id: objectID)
                 return
             }
-            let stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
+            let stored = try FederationContext.storedObject(from: checkedObject, audience: groupID, origin: activity.originDomain)
             guard stored.attributedTo == author else {
                 throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to \(author)")
             }

@@ -31,8 +31,9 @@ public struct SocialService: Sendable {
         }
         let followerID = context.urls.actor(account.actor)
         let followID = context.publisher.newActivityID()
+        let remoteInbox = targetInbox
         let follow = try await context.store.database.write { db -> Follow in
-            if let targetInbox {
+            if let targetInbox = remoteInbox {
                 let follow = Follow(
                     follower: followerID, followed: targetID, followerInbox: nil, followerDomain: context.urls.domain,
                     followedDomain: FederationContext.authority(targetID) ?? "", state: .pending, activityID: followID)
@@ -89,11 +90,12 @@ public struct SocialService: Sendable {
             id: context.publisher.newActivityID(), type: "Create", actor: authorID, object: .object(note),
             to: [ActivityStreams.publicCollection], cc: [community], audience: community, published: published)
         let remoteInbox = context.isLocal(community) ? nil : try await context.directory.actor(id: community).inbox
+        let finalNote = note
         let stored = try await context.store.database.write { db -> StoredObject in
             guard let membership = try FollowRepository(db).find(follower: authorID, followed: community),
                 membership.state == .accepted
             else { throw CommunityError(.forbidden, "join \(community) before posting there") }
-            let stored = try FederationContext.storedObject(from: .object(note), audience: community,
+            let stored = try FederationContext.storedObject(from: .object(finalNote), audience: community,
                                                             origin: context.urls.domain)
             try ObjectRepository(db).upsert(stored)
             if let remoteInbox {
