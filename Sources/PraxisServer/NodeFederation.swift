@@ -66,8 +66,8 @@ public final class NodeFederation: Sendable {
         self.policy = policy
     }
 
-    func start() {
-        delivery.start()
+    func start() throws {
+        try delivery.start()
         processor.start()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PraxisFederation
 import PraxisHTTP
 import PraxisStorage
 
@@ -75,7 +76,7 @@ public final class PraxisNode: Sendable {
 
     /// Starts the workers, then listens.
     public func start() throws {
-        federation.start()
+        try federation.start()
         try server.start()
     }
 

@@ -322,7 +322,7 @@ struct DeliveryServiceTests {
         let fixture = try DeliveryFixture()
         let inbox = try FakeInbox()
         let service = DeliveryService(
-            database: fixture.database, client: fixture.client, signer: RecordingSigner(failFor: "ghost"),
+            database: fixture.database, client: fixture.client, signer: RecordingDeliverySigner(failFor: "ghost"),
             configuration: DeliveryFixture.fastConfiguration, mayDeliver: { _ in true }, log: fixture.log.sink)
         try service.start()
         try fixture.enqueue("a1", signer: "ghost", to: [inbox.url("/inbox")])

@@ -73,7 +73,7 @@ final class FakeInbox: Sendable {
 }
 
 /// Adds `X-Signed-By` and counts calls, so tests see that every attempt was signed.
-final class RecordingSigner: DeliverySigner {
+final class RecordingDeliverySigner: DeliverySigner {
     private let calls = Mutex<[String]>([])
     private let failFor: String?
 
@@ -111,7 +111,7 @@ struct DeliveryFixture {
     let temporary = TemporaryDirectory("praxis-delivery")
     let database: Database
     let client: HTTPClient
-    let signer = RecordingSigner()
+    let signer = RecordingDeliverySigner()
     let log = LogLines()
     let trust = TrustSwitch()
 
