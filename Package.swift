@@ -79,6 +79,9 @@ let package = Package(
             dependencies: ["PraxisTestSupport", "PraxisServer", "PraxisCLI", "PraxisStorage", "PraxisFederation", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
         .testTarget(
             name: "PraxisIntegrationTests",
-            dependencies: ["PraxisTestSupport", "PraxisCLI", "PraxisServer", "PraxisHTTP", "PraxisJSON", "PraxisCrypto"]),
+            dependencies: [
+                "PraxisTestSupport", "PraxisCLI", "PraxisServer", "PraxisHTTP", "PraxisJSON", "PraxisCrypto",
+                "PraxisFederation", "PraxisCommunity", "PraxisStorage", "PraxisSQLite",
+            ]),
     ]
 )

@@ -75,6 +75,7 @@ public func freeLoopbackPort() -> Int {
 public enum PraxisNodeSetupForTests {
     public struct Handle {
         public let store: NodeStore
+        public init(store: NodeStore) { self.store = store }
         public var accounts: AccountService { AccountService(store: store, passwordCost: .testing) }
         public var communities: CommunityService { CommunityService(store: store) }
     }

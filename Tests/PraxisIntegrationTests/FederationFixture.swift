@@ -1,0 +1,117 @@
+import Foundation
+import PraxisCommunity
+import PraxisFederation
+import PraxisHTTP
+import PraxisJSON
+import PraxisServer
+import PraxisSQLite
+import PraxisStorage
+import PraxisTestSupport
+import Synchronization
+import Testing
+
+/// Several real nodes on loopback, each in its own data folder, trusting each other, with short
+/// delivery backoffs so retries happen within a test.
+final class FederationFixture: @unchecked Sendable {
+    // @unchecked: `nodes` is only replaced by `restart`, which tests call from one task.
+    let temp = TemporaryDirectory("praxis-federation")
+    let ports: [Int]
+    var nodes: [PraxisNode?]
+
+    static var fastDelivery: DeliveryConfiguration {
+        var configuration = DeliveryConfiguration()
+        configuration.initialBackoff = .milliseconds(200)
+        configuration.maxBackoff = .seconds(1)
+        configuration.breakerThreshold = 10_000
+        configuration.pollInterval = .milliseconds(500)
+        configuration.requestTimeout = .seconds(10)
+        return configuration
+    }
+
+    init(nodes count: Int, trustEachOther: Bool = true) throws {
+        var ports: [Int] = []
+        while ports.count < count {
+            let port = freeLoopbackPort()
+            if port > 0 && !ports.contains(port) { ports.append(port) }
+        }
+        self.ports = ports
+        nodes = []
+        for (index, port) in ports.enumerated() {
+            let handle = try PraxisNodeSetupForTests.make(
+                directory: directory(index), domain: "127.0.0.1:\(port)", name: "Node \(index)")
+            if trustEachOther {
+                try handle.store.database.write { db in
+                    for other in ports where other != port {
+                        try TrustRepository(db).set(TrustEntry(domain: "127.0.0.1:\(other)", level: .trusted))
+                    }
+                }
+            }
+            nodes.append(nil)
+        }
+    }
+
+    func directory(_ index: Int) -> DataDirectory { DataDirectory(path: temp.appending("node\(index)")) }
+    func domain(_ index: Int) -> String { "127.0.0.1:\(ports[index])" }
+    func base(_ index: Int) -> String { "http://127.0.0.1:\(ports[index])" }
+
+    /// Opens (without starting) the node's storage and federation parts.
+    func open(_ index: Int) throws -> PraxisNode {
+        try PraxisNode(directory: directory(index), delivery: Self.fastDelivery)
+    }
+
+    @discardableResult
+    func start(_ index: Int) throws -> PraxisNode {
+        let node = try open(index)
+        try node.start()
+        nodes[index] = node
+        return node
+    }
+
+    func startAll() throws {
+        for index in ports.indices { try start(index) }
+    }
+
+    func stop(_ index: Int) async {
+        await nodes[index]?.shutdown(gracePeriod: .seconds(2))
+        nodes[index] = nil
+    }
+
+    func stopAll() async {
+        for index in ports.indices { await stop(index) }
+    }
+
+    func node(_ index: Int) -> PraxisNode {
+        guard let node = nodes[index] else { fatalError("node \(index) is not running") }
+        return node
+    }
+
+    func addMember(_ name: String, on index: Int) throws {
+        let handle = PraxisNodeSetupForTests.Handle(store: try NodeStore(directory: directory(index)))
+        try handle.accounts.add(.init(username: name, password: "correct horse battery"))
+    }
+
+    func addCommunity(_ name: String, on index: Int, visibility: CommunityVisibility = .public, join: JoinPolicy = .open)
+        throws
+    {
+        let handle = PraxisNodeSetupForTests.Handle(store: try NodeStore(directory: directory(index)))
+        try handle.communities.create(.init(name: name, title: name.capitalized, visibility: visibility, joinPolicy: join))
+    }
+
+    func read<T: Sendable>(_ index: Int, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await NodeStore(directory: directory(index), readers: 1).database.read(body)
+    }
+
+    /// Waits until `condition` holds, checking every 100 ms, for at most `seconds` (reached only
+    /// when the behaviour under test is broken).
+    func eventually(_ what: String, seconds: Double = 30, _ condition: @escaping @Sendable () async throws -> Bool)
+        async throws
+    {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting until \(what)")
+        throw CancellationError()
+    }
+}
