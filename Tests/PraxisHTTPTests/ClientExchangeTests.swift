@@ -234,20 +234,22 @@ struct ClientExchangeTests {
     }
 
     @Test func cancellationStopsAWaitingRequest() async throws {
-        let server = try ClientTestServer { _ in .hang }
+        // The server's thread cancels the task the moment the request has arrived, so the request
+        // is surely waiting for its answer however late the test task gets to run.
+        let cancellation = ClientTestCancellation()
+        let server = try ClientTestServer { _ in
+            cancellation.requestArrived()
+            return .hang
+        }
         defer { server.stop() }
         var configuration = clientDevConfiguration()
         // Far beyond the test's bounds, so only cancellation can end the request in time.
         configuration.requestTimeout = .seconds(30)
         let client = try HTTPClient(configuration: configuration)
         let task = Task { try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
-        // Cancel only once the request is waiting for its answer.
-        let deadline = ContinuousClock.now + .seconds(15)
-        while server.requests.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        try #require(!server.requests.isEmpty, "the request never reached the server")
-        let cancelled = ContinuousClock.now
-        task.cancel()
+        cancellation.cancelWhenTheRequestArrives(task)
         await #expect(throws: CancellationError.self) { _ = try await task.value }
+        let cancelled = try #require(cancellation.cancelledAt, "the request never reached the server")
         let hangUp = try #require(await server.hangUp(), "the cancelled request kept its connection open")
         #expect(hangUp - cancelled < .seconds(5), "the connection closed \(hangUp - cancelled) after cancelling")
     }

@@ -258,6 +258,41 @@ final class ClientTestServer: Sendable {
     }
 }
 
+/// Cancels a task as soon as both the task exists and the server has received its request,
+/// whichever of the two happens last, and notes when.
+final class ClientTestCancellation: Sendable {
+    private struct State {
+        var task: Task<HTTPClientResponse, any Error>?
+        var arrived = false
+        var cancelledAt: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+
+    func cancelWhenTheRequestArrives(_ task: Task<HTTPClientResponse, any Error>) {
+        state.withLock { state in
+            state.task = task
+            if state.arrived { Self.cancel(&state) }
+        }
+    }
+
+    /// Called by the server's thread.
+    func requestArrived() {
+        state.withLock { state in
+            state.arrived = true
+            if state.task != nil { Self.cancel(&state) }
+        }
+    }
+
+    var cancelledAt: ContinuousClock.Instant? { state.withLock { $0.cancelledAt } }
+
+    private static func cancel(_ state: inout State) {
+        guard state.cancelledAt == nil else { return }
+        state.cancelledAt = .now
+        state.task?.cancel()
+    }
+}
+
 /// A client configuration for loopback tests: plain http and loopback allowed.
 ///
 /// The timeouts only bound tests that fail; they are generous so a loaded machine (CI running
