@@ -91,6 +91,17 @@ struct ClientExchangeTests {
         #expect(server.connectionCount == 2, "after shutdown() the client reconnects")
     }
 
+    @Test func expiredIdleConnectionIsNotReused() async throws {
+        let server = try ClientTestServer { _ in .send(clientOK("fresh")) }
+        defer { server.stop() }
+        var configuration = clientDevConfiguration()
+        configuration.idleConnectionTimeout = .nanoseconds(1)
+        let client = try HTTPClient(configuration: configuration)
+        _ = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
+        _ = try await client.send(HTTPClientRequest(url: "\(server.base)/"))
+        #expect(server.requests.map(\.connection) == [1, 2], "the expired connection was closed, not reused")
+    }
+
     @Test func connectionCloseIsNotPooled() async throws {
         let server = try ClientTestServer { _ in .sendAndClose(clientOK("bye", headers: "Connection: close\r\n")) }
         defer { server.stop() }
@@ -202,6 +213,11 @@ struct ClientExchangeTests {
         #expect(response.headers["X-Big"]?.count == 4000)
     }
 
+    // Timing is checked where it is measured reliably: the lower bound from the test task (a late
+    // resumption only makes it longer), the upper bound by the server's thread noticing the client
+    // hang up. When every suite runs at once, the test task itself can wait many seconds for a
+    // thread, which says nothing about the client.
+
     @Test func timeoutOnSilentServer() async throws {
         let server = try ClientTestServer { _ in .hang }
         defer { server.stop() }
@@ -210,21 +226,32 @@ struct ClientExchangeTests {
         let client = try HTTPClient(configuration: configuration)
         let start = ContinuousClock.now
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
-        let elapsed = ContinuousClock.now - start
         #expect(error?.kind == .timeout)
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(2), "took \(elapsed)")
+        #expect(ContinuousClock.now - start >= .milliseconds(250), "the timeout fired early")
+        let received = try #require(server.requests.first?.received)
+        let hangUp = try #require(await server.hangUp(), "the client never closed the connection")
+        #expect(hangUp - received < .seconds(10), "the client gave up \(hangUp - received) after sending")
     }
 
     @Test func cancellationStopsAWaitingRequest() async throws {
-        let server = try ClientTestServer { _ in .hang }
+        // The server's thread cancels the task the moment the request has arrived, so the request
+        // is surely waiting for its answer however late the test task gets to run.
+        let cancellation = ClientTestCancellation()
+        let server = try ClientTestServer { _ in
+            cancellation.requestArrived()
+            return .hang
+        }
         defer { server.stop() }
-        let client = try HTTPClient(configuration: clientDevConfiguration())
+        var configuration = clientDevConfiguration()
+        // Far beyond the test's bounds, so only cancellation can end the request in time.
+        configuration.requestTimeout = .seconds(30)
+        let client = try HTTPClient(configuration: configuration)
         let task = Task { try await client.send(HTTPClientRequest(url: "\(server.base)/")) }
-        try await Task.sleep(for: .milliseconds(100))
-        let start = ContinuousClock.now
-        task.cancel()
+        cancellation.cancelWhenTheRequestArrives(task)
         await #expect(throws: CancellationError.self) { _ = try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(1))
+        let cancelled = try #require(cancellation.cancelledAt, "the request never reached the server")
+        let hangUp = try #require(await server.hangUp(), "the cancelled request kept its connection open")
+        #expect(hangUp - cancelled < .seconds(5), "the connection closed \(hangUp - cancelled) after cancelling")
     }
 
     @Test("malformed responses", arguments: [

@@ -76,8 +76,10 @@ struct ClientTLSTests {
         var configuration = HTTPClientConfiguration()
         configuration.addressPolicy = .allowAll
         configuration.extraCAFile = caFile
-        configuration.connectTimeout = .seconds(2)
-        configuration.requestTimeout = .seconds(3)
+        configuration.connectTimeout = .seconds(10)
+        configuration.requestTimeout = .seconds(10)
+        // As in clientDevConfiguration(): a busy machine must not expire the pooled connection.
+        configuration.idleConnectionTimeout = .seconds(3600)
         return configuration
     }
 

@@ -14,6 +14,8 @@ struct ClientTestRequest: Sendable {
     var body: [UInt8]
     /// 1 for the first accepted connection, 2 for the second...
     var connection: Int
+    /// When the server had read the whole request.
+    var received = ContinuousClock.now
 
     var requestLine: String { head.components(separatedBy: "\r\n").first ?? "" }
     var target: String { requestLine.split(separator: " ").dropFirst().first.map(String.init) ?? "" }
@@ -73,12 +75,23 @@ struct ClientTestError: Error, CustomStringConvertible {
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 with canned replies, built on raw sockets and threads so the
-/// client tests depend on nothing but the client. Sockets have a 3 s receive timeout so no thread
-/// outlives a test by much.
+/// client tests depend on nothing but the client.
+///
+/// Connections stay open until the client closes them or ``stop()`` is called, never on a timer:
+/// when the machine is busy, a test task can wait seconds to be scheduled between two requests,
+/// and a server that dropped idle connections meanwhile would make keep-alive and retry tests
+/// fail for reasons that have nothing to do with the client (a pause of 40 s was seen with CPU
+/// burners running beside the whole package's tests). The very long socket timeouts only bound a
+/// thread whose test forgot to stop the server.
 final class ClientTestServer: Sendable {
     struct State {
         var requests: [ClientTestRequest] = []
         var connections = 0
+        /// Accepted sockets not yet closed; `stop()` shuts them down to end their threads.
+        var open: Set<Int32> = []
+        var stopped = false
+        /// When the client closed a connection the server was keeping waiting (``ClientTestReply/hang``).
+        var hangUps: [ContinuousClock.Instant] = []
     }
 
     let port: Int
@@ -116,10 +129,32 @@ final class ClientTestServer: Sendable {
 
     var requests: [ClientTestRequest] { state.withLock { $0.requests } }
     var connectionCount: Int { state.withLock { $0.connections } }
+
+    /// The moment the client hung up on a `.hang` reply, waiting up to `limit` for it.
+    ///
+    /// Measured by the server's own thread, so it says when the client gave up even when the test
+    /// task itself is resumed much later on a busy machine.
+    func hangUp(within limit: Duration = .seconds(15)) async -> ContinuousClock.Instant? {
+        let end = ContinuousClock.now + limit
+        while true {
+            if let instant = state.withLock({ $0.hangUps.first }) { return instant }
+            if ContinuousClock.now >= end { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// Stops accepting; the accept thread closes the listening socket.
-    func stop() { _ = shutdown(listener, Int32(SHUT_RDWR)) }
+    /// Stops accepting and shuts down every open connection; the server's threads then close the
+    /// sockets and end.
+    func stop() {
+        state.withLock { state in
+            state.stopped = true
+            // Under the lock, so a serving thread cannot close (and the system reuse) a descriptor
+            // between this loop seeing it and shutting it down.
+            for fd in state.open { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        }
+        _ = shutdown(listener, Int32(SHUT_RDWR))
+    }
 
     private func acceptLoop() {
         defer { close(listener) }
@@ -129,16 +164,22 @@ final class ClientTestServer: Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            let number = state.withLock {
+            let number: Int? = state.withLock {
+                guard !$0.stopped else { return nil }
                 $0.connections += 1
+                $0.open.insert(client)
                 return $0.connections
+            }
+            guard let number else {
+                close(client)
+                return
             }
             Thread.detachNewThread { [self] in serve(client, number: number) }
         }
     }
 
     private func serve(_ fd: Int32, number: Int) {
-        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        var timeout = timeval(tv_sec: 600, tv_usec: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var ssl: OpaquePointer?
@@ -147,6 +188,7 @@ final class ClientTestServer: Sendable {
                 SSL_shutdown(ssl)
                 SSL_free(ssl)
             }
+            state.withLock { _ = $0.open.remove(fd) }
             close(fd)
         }
         if let tls {
@@ -196,6 +238,7 @@ final class ClientTestServer: Sendable {
                 if !read(&buffer) { return }
             }
             request.body = Array(buffer[..<length])
+            request.received = .now
             buffer.removeFirst(length)
             state.withLock { $0.requests.append(request) }
             switch handler(request) {
@@ -206,6 +249,7 @@ final class ClientTestServer: Sendable {
                 return
             case .hang:
                 while read(&buffer) {}
+                state.withLock { $0.hangUps.append(.now) }
                 return
             case .close:
                 return
@@ -214,12 +258,53 @@ final class ClientTestServer: Sendable {
     }
 }
 
-/// A client configuration for loopback tests: plain http and loopback allowed, short timeouts.
+/// Cancels a task as soon as both the task exists and the server has received its request,
+/// whichever of the two happens last, and notes when.
+final class ClientTestCancellation: Sendable {
+    private struct State {
+        var task: Task<HTTPClientResponse, any Error>?
+        var arrived = false
+        var cancelledAt: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+
+    func cancelWhenTheRequestArrives(_ task: Task<HTTPClientResponse, any Error>) {
+        state.withLock { state in
+            state.task = task
+            if state.arrived { Self.cancel(&state) }
+        }
+    }
+
+    /// Called by the server's thread.
+    func requestArrived() {
+        state.withLock { state in
+            state.arrived = true
+            if state.task != nil { Self.cancel(&state) }
+        }
+    }
+
+    var cancelledAt: ContinuousClock.Instant? { state.withLock { $0.cancelledAt } }
+
+    private static func cancel(_ state: inout State) {
+        guard state.cancelledAt == nil else { return }
+        state.cancelledAt = .now
+        state.task?.cancel()
+    }
+}
+
+/// A client configuration for loopback tests: plain http and loopback allowed.
+///
+/// The timeouts only bound tests that fail; they are generous so a loaded machine (CI running
+/// every suite at once) does not turn a slow answer into a spurious failure. Pooled connections
+/// never expire during a test: the test task may wait many seconds for a thread between two
+/// requests, and keep-alive tests must not depend on how long (expiry has its own test).
 func clientDevConfiguration() -> HTTPClientConfiguration {
     var configuration = HTTPClientConfiguration()
     configuration.allowInsecureAndPrivate = true
-    configuration.connectTimeout = .seconds(2)
-    configuration.requestTimeout = .seconds(3)
+    configuration.connectTimeout = .seconds(10)
+    configuration.requestTimeout = .seconds(10)
+    configuration.idleConnectionTimeout = .seconds(3600)
     return configuration
 }
 
