@@ -23,18 +23,23 @@ public struct TrustPolicy: Sendable {
 
     /// Reads the entry and decides, on the given connection.
     public func level(of domain: String, db: Connection) throws -> TrustLevel {
-        level(of: domain, entry: try TrustRepository(db).find(domain: domain))
+        try decision(for: domain, db: db).level
     }
 
-    /// Why a node is refused, phrased for the remote operator who gets the 403.
-    public func refusal(for domain: String, level: TrustLevel) -> String {
-        switch level {
-        case .blocked where mode == .allowlist:
-            "\(domain) is not on the trust list of \(localDomain); ask its operator to add your node"
-        case .blocked:
-            "\(domain) is blocked by \(localDomain)"
-        case .limited, .trusted:
-            "\(domain) may only exchange public content with \(localDomain)"
-        }
+    /// The level of `domain` and, when it is refused, why, phrased for the remote operator who
+    /// gets the 403.
+    public func decision(for domain: String, db: Connection) throws -> (level: TrustLevel, refusal: String) {
+        let entry = try TrustRepository(db).find(domain: domain)
+        let level = level(of: domain, entry: entry)
+        let refusal: String =
+            switch level {
+            case .blocked where entry == nil:
+                "\(domain) is not on the trust list of \(localDomain); ask its operator to add your node"
+            case .blocked:
+                "\(domain) is blocked by \(localDomain)"
+            case .limited, .trusted:
+                "\(domain) may only exchange public content with \(localDomain)"
+            }
+        return (level, refusal)
     }
 }

@@ -116,8 +116,8 @@ public struct NodeRoutes: Sendable {
             let keyID = try? HTTPSignatureVerifier.keyID(of: request),
             let host = try? HTTPClientURL(keyID).authority.lowercased()
         else { return }
-        let level = try await store.database.read { db in try policy.level(of: host, db: db) }
-        if level == .blocked { throw HTTPError(.forbidden, policy.refusal(for: host, level: level)) }
+        let trust = try await store.database.read { db in try policy.decision(for: host, db: db) }
+        if trust.level == .blocked { throw HTTPError(.forbidden, trust.refusal) }
     }
 
     // MARK: - Objects and activities

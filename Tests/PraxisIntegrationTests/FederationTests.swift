@@ -102,7 +102,10 @@ import Testing
             try await f.read(0) { db in try expected.allSatisfy { try ObjectRepository(db).find(id: $0) != nil } }
         }
         let received = try await f.read(0) { db in
-            try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE actor_id = ?", community) ?? 0
+            try db.scalar(
+                Int.self,
+                "SELECT count(*) FROM inbox_activities WHERE actor_id = ? AND json_extract(CAST(body AS TEXT), '$.type') = 'Announce'",
+                community) ?? 0
         }
         #expect(received == 12, "each announce is stored once")
     }
@@ -121,11 +124,19 @@ import Testing
         defer { Task { await f.stopAll() } }
         let community = f.base(1) + "/communities/practice"
 
-        // Carla's Follow is refused with 403: node 1 stores nothing from node 2.
-        try await f.node(2).federation.social.follow(member: "carla", target: community)
-        try await f.eventually("node 2 records the refusal") {
-            try await f.read(2) { db in try DeliveryQueue.failures(db: db).contains { $0.lastStatus == 403 } }
+        // Node 2 cannot even look the community up: node 1 refuses its signed fetch.
+        await #expect(throws: DereferenceError.self) {
+            try await f.node(2).federation.social.follow(member: "carla", target: community)
         }
+        // A signed Follow posted straight to the inbox is refused with 403, and nothing is stored.
+        let follow: JSON = [
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": .string(f.base(2) + "/activities/" + UUID().uuidString.lowercased()),
+            "type": "Follow", "actor": .string(f.base(2) + "/users/carla"), "object": .string(community),
+        ]
+        let followRequest = try await Self.signedPost(from: f, node: 2, actor: "carla", to: community + "/inbox", activity: follow,
+                                                      profile: .cavage)
+        #expect(try await f.node(2).federation.client.send(followRequest).status == .forbidden)
         let fromBlocked = try await f.read(1) { db in
             try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE origin_domain = ?", f.domain(2)) ?? 0
         }

@@ -81,8 +81,8 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
         }
         let policy = policy
-        let level = try await store.database.read { db in try policy.level(of: keyHost, db: db) }
-        guard level != .blocked else { throw Refusal(.forbidden, policy.refusal(for: keyHost, level: level)) }
+        let trust = try await store.database.read { db in try policy.decision(for: keyHost, db: db) }
+        guard trust.level != .blocked else { throw Refusal(.forbidden, trust.refusal) }
 
         let (key, keyOwner, verification) = try await verify(request, keyID: keyID)
 
