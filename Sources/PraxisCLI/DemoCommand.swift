@@ -47,6 +47,30 @@ enum DemoCommand {
 
     static let password = "praxis-demo-2026"
 
+    /// A question asked by a member of one node in a community of another node, answered there.
+    struct Conversation {
+        var asker: String
+        var askerNode: Int
+        var community: String
+        var communityNode: Int
+        var question: String
+        var answerer: String
+        var answer: String
+    }
+
+    static let conversations: [Conversation] = [
+        Conversation(
+            asker: "amelie", askerNode: 0, community: "europese-drempels", communityNode: 1,
+            question: "Bonjour ! Comment calculez-vous le seuil européen pour un accord-cadre en plusieurs lots ?",
+            answerer: "daan",
+            answer: "Hallo Amélie, wij tellen de geraamde waarde van alle percelen samen (art. 5, lid 9, Richtlijn 2014/24/EU)."),
+        Conversation(
+            asker: "lucia", askerNode: 2, community: "marches-numeriques", communityNode: 0,
+            question: "¿Cómo evaluáis la reversibilidad en los contratos de servicios en la nube?",
+            answerer: "amelie",
+            answer: "Nous demandons un plan de réversibilité chiffré dans l'offre, noté dans le critère technique."),
+    ]
+
     static let seeds: [NodeSeed] = [
         NodeSeed(
             name: "Centre national des achats publics (FR, démo)",
@@ -149,6 +173,7 @@ enum DemoCommand {
             }
             nodes.append(node)
         }
+        await federate(nodes, console: console)
         console.out("")
         console.out("Praxis demo: \(count) nodes running (development mode, plain HTTP on loopback)")
         for (index, node) in nodes.enumerated() {
@@ -161,13 +186,53 @@ enum DemoCommand {
             console.out("      webfinger: \(node.baseURL)/.well-known/webfinger?resource=acct:\(first)@\(domain)")
             console.out("      nodeinfo:  \(node.baseURL)/nodeinfo/2.1")
         }
-        console.out("Demo members sign in with the password \"\(password)\".")
+        for conversation in conversations where conversation.askerNode < count && conversation.communityNode < count {
+            console.out("  conversation across nodes: \(nodes[conversation.communityNode].baseURL)/communities/\(conversation.community)")
+        }
+        console.out("All demo members have the password \"\(password)\".")
         if args.flag("keep") { console.out("Data folders are kept under \(root.path).") }
         console.out("Press Ctrl-C to stop.")
         let signal = await ShutdownSignal.wait()
         console.out("Received signal \(signal); stopping \(count) nodes")
         for node in nodes { await node.shutdown(gracePeriod: .seconds(5)) }
         console.out("Stopped")
+    }
+
+    /// Members join communities on other nodes and ask questions there, which their peers answer:
+    /// every step goes over the federation (signed follows, accepts, creates and announces).
+    static func federate(_ nodes: [PraxisNode], console: Console) async {
+        for conversation in conversations
+        where conversation.askerNode < nodes.count && conversation.communityNode < nodes.count {
+            let home = nodes[conversation.communityNode]
+            let asker = nodes[conversation.askerNode]
+            let community = home.baseURL + "/communities/" + conversation.community
+            do {
+                try await home.federation.social.follow(member: conversation.answerer, target: community)
+                try await asker.federation.social.follow(member: conversation.asker, target: community)
+                let askerID = asker.baseURL + "/users/" + conversation.asker
+                guard await waitUntilAccepted(asker, follower: askerID, community: community) else {
+                    console.err("demo: \(conversation.asker) could not join \(community) in time; skipping the conversation")
+                    continue
+                }
+                try await asker.federation.social.post(member: conversation.asker, community: community,
+                                                       content: conversation.question)
+                try await home.federation.social.post(member: conversation.answerer, community: community,
+                                                      content: conversation.answer)
+            } catch {
+                console.err("demo: the conversation in \(community) could not be seeded: \(error)")
+            }
+        }
+    }
+
+    static func waitUntilAccepted(_ node: PraxisNode, follower: String, community: String) async -> Bool {
+        for _ in 0..<100 {
+            let state = try? await node.store.database.read { db in
+                try FollowRepository(db).find(follower: follower, followed: community)?.state
+            }
+            if state == .accepted { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 
     /// Adds the seed's members and communities to a freshly initialised node.

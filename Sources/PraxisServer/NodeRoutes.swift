@@ -321,6 +321,20 @@ public struct NodeRoutes: Sendable {
                 if let parent = community.parentUsername {
                     body += "<p>Part of <a href=\"\(HTML.escape(urls.community(parent)))\">\(HTML.escape(parent))</a></p>\n"
                 }
+                let communityID = urls.community(community.actor.username)
+                let members = try FollowRepository(db).followerCount(of: communityID)
+                body += "<p class=\"muted\">\(members) member\(members == 1 ? "" : "s")</p>\n"
+                if community.visibility == .public {
+                    let posts = try ObjectRepository(db).inAudience(communityID, limit: 50)
+                    body += "<h2>Latest posts</h2>\n<ul class=\"cards\">\n"
+                    for post in posts {
+                        body += "<li><p>\(HTML.escape(post.content))</p><p class=\"muted\">\(HTML.escape(post.attributedTo))"
+                        if let published = post.published { body += " · \(ISO8601.string(published))" }
+                        body += "</p></li>\n"
+                    }
+                    if posts.isEmpty { body += "<li class=\"muted\">No posts yet.</li>\n" }
+                    body += "</ul>\n"
+                }
                 return HTML.page(title: community.title, nodeName: configuration.name, body: body)
             }
         }

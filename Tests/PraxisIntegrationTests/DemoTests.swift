@@ -81,6 +81,12 @@ import Testing
             #expect(actor.status == .ok)
             #expect(try JSON.parse(actor.body)["id"]?.stringValue == actorURL)
         }
+        // The seeded cross-node conversation went over the federation: the French member's question
+        // is in the Dutch community, and the Dutch answer reached the French node's copy.
+        let conversation = try #require(printed.split(separator: "\n").first { $0.contains("conversation across nodes:") })
+        let communityURL = String(conversation.split(separator: " ").last ?? "")
+        let page = try await client.send(HTTPClientRequest(url: communityURL))
+        #expect(String(decoding: page.body, as: UTF8.self).contains("Comment calculez-vous le seuil"))
         client.shutdown()
 
         process.interrupt()
