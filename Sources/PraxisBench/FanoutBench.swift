@@ -54,8 +54,7 @@ enum FanoutBench {
         try service.start()
 
         print("fanout: one ~\(activityBody(0).count)-byte activity to \(destinations) inboxes on \(destinations) loopback servers")
-        print("        signer: stand-in (Digest SHA-256 + Ed25519 signature over method/path/host/date/digest),")
-        print("        until the RFC 9421 signer is merged; every receiver verifies digest and signature")
+        print("        signed with RFC 9421 ed25519 (content-digest covered); every receiver verifies it")
         var results: [(String, Double, Double)] = []
         for round in 1...2 {
             answered.reset(expecting: destinations)
@@ -129,7 +128,7 @@ struct DeliveryBenchError: Error, CustomStringConvertible {
     }
 }
 
-/// A queue database in a temporary folder, a dev-mode client and the stand-in signer.
+/// A queue database in a temporary folder, a dev-mode client and the RFC 9421 signer.
 struct DeliveryBenchEnvironment {
     let folder: String
     let database: Database
@@ -155,42 +154,21 @@ struct DeliveryBenchEnvironment {
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 }
 
-/// A simple, honest stand-in for the RFC 9421 signer: `Digest: SHA-256=…`, `Date`, and an Ed25519
-/// signature over `(request-target)`, `host`, `date` and `digest` in a cavage-style `Signature`.
+/// Signs deliveries as Praxis does towards Praxis peers: RFC 9421 with an Ed25519 key, covering
+/// `@method`, `@target-uri` and `content-digest`, with `created`, `keyid` and `alg`.
 struct DeliveryBenchSigner: DeliverySigner {
     let key = Ed25519PrivateKey()
 
     func sign(_ request: inout HTTPClientRequest, as signer: String) throws {
-        let url = try HTTPClientURL(request.url)
-        let digest = "SHA-256=" + Base64.encode(SHA256.hash(request.body))
-        let date = Self.httpDate(Date())
-        let signature = try key.signature(for: Array(Self.signingString(target: url.target, host: url.authority, date: date, digest: digest).utf8))
-        request.headers.replaceOrAdd(name: "Date", value: date)
-        request.headers.replaceOrAdd(name: "Digest", value: digest)
-        request.headers.replaceOrAdd(
-            name: "Signature",
-            value: "keyId=\"https://bench.example/users/\(signer)#ed25519-key\",algorithm=\"ed25519\","
-                + "headers=\"(request-target) host date digest\",signature=\"\(Base64.encode(signature))\"")
-    }
-
-    static func signingString(target: String, host: String, date: String, digest: String) -> String {
-        "(request-target): post \(target)\nhost: \(host)\ndate: \(date)\ndigest: \(digest)"
-    }
-
-    /// IMF-fixdate, formatted by hand: a DateFormatter per request would cost more than the signature.
-    static func httpDate(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday) % 7]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon) % 12]) \(1900 + parts.tm_year) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+        try HTTPSigner.sign(
+            method: request.method, url: request.url, headers: &request.headers, body: request.body,
+            keyID: "https://bench.example/users/\(signer)#ed25519-key", key: .ed25519(key), profile: .rfc9421,
+            now: Date())
     }
 }
 
-/// Checks what ``DeliveryBenchSigner`` adds, as a receiver would.
+/// Verifies each delivery as a receiving node does: digest, covered components, time window and
+/// the Ed25519 signature.
 final class DeliveryBenchVerifier: Sendable {
     let publicKey: Ed25519PublicKey
     private let rejections = Mutex(0)
@@ -202,19 +180,14 @@ final class DeliveryBenchVerifier: Sendable {
     var rejected: Int { rejections.withLock { $0 } }
 
     func verify(_ request: HTTPRequest) -> Bool {
-        let digest = "SHA-256=" + Base64.encode(SHA256.hash(request.body))
-        guard request.headers["Digest"] == digest, let date = request.headers["Date"], let host = request.host,
-            let header = request.headers["Signature"], let start = header.range(of: "signature=\"")
-        else { return reject() }
-        let encoded = header[start.upperBound...].prefix { $0 != "\"" }
-        guard let signature = try? Base64.decode(String(encoded)) else { return reject() }
-        let message = DeliveryBenchSigner.signingString(target: request.target, host: host, date: date, digest: digest)
-        return publicKey.isValidSignature(signature, for: Array(message.utf8)) ? true : reject()
-    }
-
-    private func reject() -> Bool {
-        rejections.withLock { $0 += 1 }
-        return false
+        do {
+            _ = try HTTPSignatureVerifier.verify(
+                request, authority: request.host ?? "", scheme: "http", key: .ed25519(publicKey), now: Date(), maxSkew: 3600)
+            return true
+        } catch {
+            rejections.withLock { $0 += 1 }
+            return false
+        }
     }
 }
 
