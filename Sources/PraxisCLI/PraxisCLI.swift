@@ -23,6 +23,7 @@ public enum PraxisCLI {
           user       Add, list, approve or suspend member accounts
           community  Create or list communities
           trust      Add, remove or list nodes on the trust list
+          federation Delivery and inbox queues, dead letters, failed deliveries
           version    Print the version
 
         Run `praxis COMMAND --help` for the options of a command.
@@ -44,6 +45,7 @@ public enum PraxisCLI {
             case "user": try UserCommand.run(words, console: console)
             case "community": try CommunityCommand.run(words, console: console)
             case "trust": try TrustCommand.run(words, console: console)
+            case "federation": try FederationCommand.run(words, console: console)
             case "version", "--version": console.out("praxis \(NodeInfo.softwareVersion)")
             case "help", "--help", "-h": console.out(overview)
             default:

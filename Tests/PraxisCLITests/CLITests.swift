@@ -143,7 +143,30 @@ func praxis(_ words: [String], environment: [String: String] = [:], secret: Stri
         }
     }
 
-    @Test(arguments: ["init", "serve", "demo", "user", "community", "trust"])
+    @Test func federationStatusCommands() async throws {
+        let temp = TemporaryDirectory()
+        let data = temp.appending("node")
+        var (status, out) = await praxis(["init", "--data", data, "--domain", "praxis.test"])
+        #expect(status == 0)
+        (status, out) = await praxis(["federation", "status", "--data", data])
+        #expect(status == 0)
+        #expect(out.stdout.contains("Inbox: 0 waiting, 0 dead letters"))
+        #expect(out.stdout.contains("nothing queued"))
+        (status, out) = await praxis(["federation", "status", "--data", data, "--json"])
+        let parsed = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+        #expect(parsed?["inboxPending"] as? Int == 0)
+        (status, out) = await praxis(["federation", "dead-letters", "--data", data])
+        #expect(out.stdout.contains("No dead letters"))
+        (status, out) = await praxis(["federation", "failures", "--data", data])
+        #expect(out.stdout.contains("No failed deliveries"))
+        (status, out) = await praxis(["federation", "failures", "--data", data, "--limit", "0"])
+        #expect(status != 0)
+        (status, out) = await praxis(["federation", "purge", "--data", data])
+        #expect(status != 0)
+        #expect(out.stderr.contains("unknown subcommand"))
+    }
+
+    @Test(arguments: ["init", "serve", "demo", "user", "community", "trust", "federation"])
     func everyCommandHasHelp(_ command: String) async {
         let (status, out) = await praxis([command, "--help"])
         #expect(status == 0)

@@ -74,6 +74,13 @@ import Testing
         let followers = try await f.node(0).federation.client.send(HTTPClientRequest(url: community + "/followers",
                                                                                   headers: ["Accept": "application/activity+json"]))
         #expect(try JSON.parse(followers.body)["totalItems"] == 3)
+
+        // Carla leaves: the Undo reaches the community, and its next post no longer goes to node 2.
+        try await f.node(2).federation.social.unfollow(member: "carla", target: community)
+        try await f.eventually("the community forgets carla") { try await f.read(1, Self.follow(carla, community)) == nil }
+        let later = try await f.node(1).federation.social.post(member: "bob", community: community, content: "After carla left")
+        try await f.eventually("node 0 still receives posts") { try await f.read(0, Self.object(later.id)) != nil }
+        #expect(try await f.read(2, Self.object(later.id)) == nil)
     }
 
     @Test(.timeLimit(.minutes(2))) func aStoppedNodeReceivesEverythingQueuedAfterItRestartsOnce() async throws {

@@ -61,6 +61,30 @@ public struct SocialService: Sendable {
         return follow
     }
 
+    /// Leaves a community (or stops following a member): the follow is removed here at once, and
+    /// a remote target receives `Undo` of the original `Follow`.
+    public func unfollow(member: String, target: String) async throws {
+        let context = context
+        let account = try await activeAccount(member)
+        let followerID = context.urls.actor(account.actor)
+        let remoteInbox = context.isLocal(target) ? nil : try await context.directory.actor(id: target).inbox
+        let undoID = context.publisher.newActivityID()
+        try await context.store.database.write { db in
+            let follows = FollowRepository(db)
+            guard let follow = try follows.find(follower: followerID, followed: target) else {
+                throw CommunityError(.notFound, "\(member) does not follow \(target)")
+            }
+            try follows.remove(follower: followerID, followed: target)
+            if let remoteInbox {
+                let original = ActivityBuilder.activity(
+                    id: follow.activityID, type: "Follow", actor: followerID, object: .string(target))
+                let undo = ActivityBuilder.activity(id: undoID, type: "Undo", actor: followerID, object: original, to: [target])
+                try context.publisher.publish(undo, by: account.actor, orderingKey: target, inboxes: [remoteInbox], db: db)
+            }
+        }
+        if remoteInbox != nil { context.wakeDelivery() }
+    }
+
     /// Posts a note to a community the member belongs to (accepted follow). A local community
     /// stores it and relays it to its followers; a remote one receives a `Create`.
     @discardableResult
