@@ -79,43 +79,67 @@ enum ProofsBench {
 
         guard publicKey.isValidSignature(rawSignature, for: message) else { fail("raw Ed25519 signature did not verify") }
         // Every measured call goes through libcrypto or allocates, so none can be optimised away.
-        let rawSign = try rate(seconds) { _ = try key.signature(for: message) }
-        let rawVerify = try rate(seconds) { _ = publicKey.isValidSignature(rawSignature, for: message) }
-        let canonicalize = try rate(seconds) { _ = try JCS.canonicalize(signed) }
-        let create = try rate(seconds) {
-            _ = try EddsaJcs2022.sign(document, key: key, verificationMethod: method, created: created)
+        var measures = [
+            Measure("raw Ed25519 sign (64 bytes)") { _ = try key.signature(for: message) },
+            Measure("proof created (sign)") {
+                _ = try EddsaJcs2022.sign(document, key: key, verificationMethod: method, created: created)
+            },
+            Measure("raw Ed25519 verify (64 bytes)") { _ = publicKey.isValidSignature(rawSignature, for: message) },
+            Measure("proof verified (verify)") { try EddsaJcs2022.verify(signed) { _ in publicKey } },
+            Measure("proof verified from bytes (parse)") { try EddsaJcs2022.verify(JSON.parse(signedBytes)) { _ in publicKey } },
+            Measure("JCS of the signed document") { _ = try JCS.canonicalize(signed) },
+        ]
+        // Short slices taken in turn, so that load from other processes weighs on every measure alike.
+        let rounds = 20
+        for _ in 0..<rounds {
+            for index in measures.indices { try measures[index].run(for: seconds / Double(rounds)) }
         }
-        let verify = try rate(seconds) { try EddsaJcs2022.verify(signed) { _ in publicKey } }
-        let parseVerify = try rate(seconds) { try EddsaJcs2022.verify(JSON.parse(signedBytes)) { _ in publicKey } }
-
-        func row(_ name: String, _ perSecond: Double, versus raw: Double? = nil) {
-            let micros = 1e6 / perSecond
-            var line = "  \(name.padding(toLength: 34, withPad: " ", startingAt: 0))"
-            line += String(format: "%10.0f /s %9.1f µs", perSecond, micros)
-            if let raw { line += String(format: "   (+%.1f µs, %.0f%% of raw)", micros - 1e6 / raw, 100 * perSecond / raw) }
+        let rates = measures.map(\.perSecond)
+        func row(_ index: Int, versus raw: Int? = nil) {
+            let micros = 1e6 / rates[index]
+            var line = "  \(measures[index].name.padding(toLength: 34, withPad: " ", startingAt: 0))"
+            line += String(format: "%10.0f /s %9.1f µs", rates[index], micros)
+            if let raw {
+                line += String(format: "   (%+.1f µs per op, %.0f%% of raw rate)", micros - 1e6 / rates[raw], 100 * rates[index] / rates[raw])
+            }
             print(line)
         }
-        row("raw Ed25519 sign (64 bytes)", rawSign)
-        row("proof created (sign)", create, versus: rawSign)
-        row("raw Ed25519 verify (64 bytes)", rawVerify)
-        row("proof verified (verify)", verify, versus: rawVerify)
-        row("proof verified from bytes (parse)", parseVerify, versus: rawVerify)
-        row("JCS of the signed document", canonicalize)
+        row(0)
+        row(1, versus: 0)
+        row(2)
+        row(3, versus: 2)
+        row(4, versus: 2)
+        row(5)
     }
 
-    /// Operations per second of `body`, run in batches until `seconds` have passed.
-    static func rate(_ seconds: Double, _ body: () throws -> Void) throws -> Double {
-        for _ in 0..<50 { try body() }  // warm up caches and allocators
-        let clock = ContinuousClock()
-        let start = clock.now
+    /// One operation, timed over several slices.
+    struct Measure {
+        let name: String
+        let body: () throws -> Void
         var count = 0
         var elapsed = 0.0
-        repeat {
-            for _ in 0..<100 { try body() }
-            count += 100
-            let duration = clock.now - start
-            elapsed = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        } while elapsed < seconds
-        return Double(count) / elapsed
+
+        init(_ name: String, _ body: @escaping () throws -> Void) {
+            self.name = name
+            self.body = body
+        }
+
+        var perSecond: Double { elapsed > 0 ? Double(count) / elapsed : 0 }
+
+        /// Runs the operation in batches until `seconds` have passed; the first slice starts with a
+        /// warm-up that is not counted.
+        mutating func run(for seconds: Double) throws {
+            if count == 0 { for _ in 0..<50 { try body() } }
+            let clock = ContinuousClock()
+            let start = clock.now
+            var spent = 0.0
+            repeat {
+                for _ in 0..<20 { try body() }
+                count += 20
+                let duration = clock.now - start
+                spent = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            } while spent < seconds
+            elapsed += spent
+        }
     }
 }
