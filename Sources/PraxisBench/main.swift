@@ -20,6 +20,8 @@ let usage = """
                                 external load generator (prints the URL)
       fanout  one activity delivered to 100 destination nodes; time until all accepted it
       lane    one destination answering after 100 ms; activities/s delivered in per-object order
+      proofs  eddsa-jcs-2022 proofs created and verified per second for a ~1 KB Note, beside raw
+              Ed25519 sign/verify on the same thread   --seconds S  per measure (default 2)
 
     """
 
@@ -48,6 +50,8 @@ case "fanout":
     await FanoutBench.run(Array(arguments.dropFirst()))
 case "lane":
     await LaneBench.run(Array(arguments.dropFirst()))
+case "proofs":
+    ProofsBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:
