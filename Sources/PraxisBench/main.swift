@@ -20,6 +20,10 @@ let usage = """
                                 external load generator (prints the URL)
       fanout  one activity delivered to 100 destination nodes; time until all accepted it
       lane    one destination answering after 100 ms; activities/s delivered in per-object order
+      inbox   pre-signed activities from many remote actors posted to a real node; activities/s
+              until verified, persisted and processed (cavage rsa-sha256 and RFC 9421 ed25519)
+              --activities N  per profile (default 20000)   --actors N (default 1000)
+              --rsa-keys N    distinct RSA keys (default 100) --connections N (default 48)
 
     """
 
@@ -48,6 +52,8 @@ case "fanout":
     await FanoutBench.run(Array(arguments.dropFirst()))
 case "lane":
     await LaneBench.run(Array(arguments.dropFirst()))
+case "inbox":
+    await InboxBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:
