@@ -130,7 +130,10 @@ enum InboxBench {
 
         print("  raw OpenSSL verification, 1 thread: RSA-2048 PKCS1v15-SHA256 \(rate(rawRSA))/s, Ed25519 \(rate(rawEd25519))/s")
         for (index, (label, perSecond, result)) in results.enumerated() {
-            let timing = "(all 202 after \(seconds(result.accepted)) s, all processed after \(seconds(result.processed)) s)"
+            let timing =
+                "(all 202 after \(seconds(result.accepted)) s, all processed after \(seconds(result.processed)) s; "
+                + "process CPU \(String(format: "%.1f", result.cpu / result.processed)) cores, "
+                + "\(Int((result.cpu / Double(result.count) * 1e6).rounded())) µs per activity)"
             switch index {
             case 0:
                 print("  \(label): \(rate(perSecond)) activities/s \(timing)")
@@ -220,6 +223,17 @@ enum InboxBench {
         /// Seconds from the first send until nothing was pending any more.
         var processed: Double
         var failures: [String]
+        var count: Int
+        /// CPU seconds the whole process (receiver, fake remote and client) used meanwhile.
+        var cpu: Double
+    }
+
+    /// User plus system CPU seconds of this process so far.
+    static func processCPU() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Sends `requests` and waits until the inbox holds `expected` processed activities in all.
@@ -227,6 +241,7 @@ enum InboxBench {
         -> RunResult
     {
         let start = ContinuousClock.now
+        let cpuAtStart = processCPU()
         let client = BlastClient(port: port, connections: min(connections, requests.count), requests: requests)
         let outcome: Result<[String], any Error> = await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: Result { try client.run() }) }
@@ -244,13 +259,14 @@ enum InboxBench {
             try await Task.sleep(for: .milliseconds(1))
         }
         let processed = (ContinuousClock.now - start).benchSeconds
+        let cpu = processCPU() - cpuAtStart
         let done = try await store.database.read { db in
             try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE state = 'done'") ?? 0
         }
         guard done == expected || !failures.isEmpty else {
             throw DeliveryBenchError("\(done) activities processed, expected \(expected)")
         }
-        return RunResult(accepted: accepted, processed: processed, failures: failures)
+        return RunResult(accepted: accepted, processed: processed, failures: failures, count: requests.count, cpu: cpu)
     }
 
     static func freePort() throws -> Int {
