@@ -22,6 +22,10 @@ let usage = """
       lane    one destination answering after 100 ms; activities/s delivered in per-object order
       proofs  eddsa-jcs-2022 proofs created and verified per second for a ~1 KB Note, beside raw
               Ed25519 sign/verify on the same thread   --seconds S  per measure (default 2)
+      inbox   pre-signed activities from many remote actors posted to a real node; activities/s
+              until verified, persisted and processed (cavage rsa-sha256 and RFC 9421 ed25519)
+              --activities N  per profile (default 20000)   --actors N (default 1000)
+              --rsa-keys N    distinct RSA keys (default 100) --connections N (default 48)
 
     """
 
@@ -52,6 +56,8 @@ case "lane":
     await LaneBench.run(Array(arguments.dropFirst()))
 case "proofs":
     ProofsBench.run(Array(arguments.dropFirst()))
+case "inbox":
+    await InboxBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:

@@ -18,7 +18,9 @@ import PraxisStorage
 /// 6. the key's host is the actor's host, and the activity id is on the actor's host (`401`/`400`);
 /// 7. the same signature was not accepted before (replay, `401`);
 /// 8. the activity is persisted, deduplicated by id, and `202` is returned. Processing happens
-///    later from the persisted queue, so a crash after `202` loses nothing.
+///    later from the persisted queue, so a crash after `202` loses nothing. Activities arriving
+///    together share one transaction (``InboxWriter``, group commit); each answer waits for its
+///    commit.
 public final class InboxPipeline: Sendable {
     public static let maxBodySize = 512 * 1024
     public static let jsonLimits = JSONLimits(maxBytes: maxBodySize, maxDepth: 32, maxStringBytes: 256 * 1024,
@@ -31,6 +33,7 @@ public final class InboxPipeline: Sendable {
     let policy: TrustPolicy
     let urls: NodeURLs
     let accepted: @Sendable () -> Void
+    let writer: InboxWriter
 
     /// - Parameter accepted: called after an activity is persisted (wakes the processor).
     public init(store: NodeStore, directory: RemoteDirectory, accepted: @escaping @Sendable () -> Void) {
@@ -39,6 +42,7 @@ public final class InboxPipeline: Sendable {
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
         self.urls = NodeURLs(configuration: store.configuration)
         self.accepted = accepted
+        self.writer = InboxWriter(database: store.database)
     }
 
     /// A refusal: status and a message the remote operator can act on.
@@ -80,8 +84,13 @@ public final class InboxPipeline: Sendable {
         guard let keyHost = try? HTTPClientURL(keyID).authority.lowercased() else {
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
         }
-        let policy = policy
-        let trust = try await store.database.read { db in try policy.decision(for: keyHost, db: db) }
+        guard keyHost != urls.domain.lowercased() else {
+            let error = RemoteDirectory.localResource(keyID, localDomain: keyHost)
+            throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
+        }
+        // Read at each request (a trust change takes effect at once), on this thread: one indexed
+        // lookup costs less than the hop to a reader queue and back.
+        let trust = try trustDecision(for: keyHost)
         guard trust.level != .blocked else { throw Refusal(.forbidden, trust.refusal) }
 
         let (key, keyOwner, verification) = try await verify(request, keyID: keyID)
@@ -96,10 +105,18 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.badRequest, "the activity needs an \"id\" that is an http(s) URL")
         }
         guard activity.asType != nil else { throw Refusal(.badRequest, "the activity needs a \"type\"") }
-        guard let actorID = activity["actor"]?.linkID, let actorURL = try? HTTPClientURL(actorID) else {
+        guard let actorID = activity["actor"]?.linkID else {
             throw Refusal(.badRequest, "the activity needs an \"actor\" that is an http(s) URL")
         }
-        let actorHost = actorURL.authority.lowercased()
+        // The usual case, the key's owner itself, was checked when its document was fetched.
+        let actorHost: String
+        if actorID == keyOwner.id {
+            actorHost = keyOwner.domain.lowercased()
+        } else if let actorURL = try? HTTPClientURL(actorID) {
+            actorHost = actorURL.authority.lowercased()
+        } else {
+            throw Refusal(.badRequest, "the activity needs an \"actor\" that is an http(s) URL")
+        }
         guard actorHost == keyHost, keyOwner.domain.lowercased() == actorHost else {
             throw Refusal(
                 .unauthorized,
@@ -109,20 +126,24 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.badRequest, "the activity id must be on the actor's host \(actorHost)")
         }
 
-        let signatureHash = SHA256.hash(Array(verification.utf8))
-        let expires = Date().addingTimeInterval(2 * Self.maxClockSkew)
-        let body = request.body
-        let stored = try await store.database.write { db -> Bool? in
-            let inbox = InboxRepository(db)
-            guard try inbox.recordSignature(hash: signatureHash, expiresAt: expires) else { return nil }
-            return try inbox.insert(activityID: activityID, actorID: actorID, originDomain: actorHost, recipient: recipient,
-                                    body: body)
-        }
-        guard let stored else {
+        let entry = InboxWriter.Entry(
+            signatureHash: SHA256.hash(Array(verification.utf8)), signatureExpires: Date().addingTimeInterval(2 * Self.maxClockSkew),
+            activityID: activityID, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body)
+        switch try await writer.store(entry) {
+        case .replay:
             throw Refusal(.unauthorized, "this signed request was already received (replay); sign each request anew")
+        case .duplicate:
+            return "already received"
+        case .stored:
+            accepted()
+            return "accepted"
         }
-        if stored { accepted() }
-        return stored ? "accepted" : "already received"
+    }
+
+    /// The trust level of `domain`, read now on the calling thread.
+    /// The trust decision for a node, read synchronously on the calling thread.
+    private func trustDecision(for domain: String) throws -> (level: TrustLevel, refusal: String) {
+        try store.database.read { db in try policy.decision(for: domain, db: db) }
     }
 
     /// Verifies the signature with the cached key, refetching the key once when it fails.
@@ -135,7 +156,7 @@ public final class InboxPipeline: Sendable {
             let key: RemoteKey
             let owner: RemoteActor
             do {
-                (key, owner) = try await directory.key(id: keyID, refresh: refreshed)
+                (key, owner) = try await directory.key(id: keyID, refresh: refreshed, hostChecked: true)
             } catch {
                 throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
             }

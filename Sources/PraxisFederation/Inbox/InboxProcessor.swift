@@ -140,37 +140,59 @@ public final class InboxProcessor: Sendable {
             }
             if batch.isEmpty { return }
             var progressed = false
+            // Activities no handler acts on are only marked done: consecutive ones share one
+            // transaction, written before the next handled activity, so the order holds.
+            var acknowledged: [Int64] = []
             for item in batch {
-                if stopped.withLock({ $0 }) { return }
-                if await process(item) { progressed = true }
+                if stopped.withLock({ $0 }) { break }
+                let json: JSON
+                do {
+                    json = try JSON.parse(item.body, limits: InboxPipeline.jsonLimits)
+                } catch {
+                    if await markDone(&acknowledged) { progressed = true }
+                    if await deadLetter(item, reason: "unparseable body: \(error)") { progressed = true }
+                    continue
+                }
+                let type = json.asType ?? ""
+                guard let handler = handlers[type] else {
+                    // Activity types Praxis does not act on are acknowledged and ignored, as AP allows.
+                    acknowledged.append(item.seq)
+                    continue
+                }
+                if await markDone(&acknowledged) { progressed = true }
+                if await process(item, json: json, type: type, handler: handler) { progressed = true }
             }
+            if await markDone(&acknowledged) { progressed = true }
+            if stopped.withLock({ $0 }) { return }
             // Only items waiting for a retry remain: try again on the next wake-up or later.
             if !progressed { return }
         }
     }
 
-    /// Handles one activity; true when it left the pending state.
-    private func process(_ item: InboxActivity) async -> Bool {
-        let json: JSON
+    /// Marks the acknowledged activities done in one transaction and empties the list; true when
+    /// there were some and they were written.
+    private func markDone(_ acknowledged: inout [Int64]) async -> Bool {
+        guard !acknowledged.isEmpty else { return false }
+        let seqs = acknowledged
+        acknowledged.removeAll()
         do {
-            json = try JSON.parse(item.body, limits: InboxPipeline.jsonLimits)
+            try await database.write { db in
+                let inbox = InboxRepository(db)
+                for seq in seqs { try inbox.markDone(seq: seq) }
+            }
+            return true
         } catch {
-            return await deadLetter(item, reason: "unparseable body: \(error)")
+            log("inbox: cannot mark \(seqs.count) activities processed: \(error)")
+            return false
         }
-        let type = json.asType ?? ""
+    }
+
+    /// Hands one parsed activity to its handler; true when it left the pending state.
+    private func process(_ item: InboxActivity, json: JSON, type: String, handler: any ActivityHandler) async -> Bool {
         let activity = InboundActivity(
             seq: item.seq, id: item.activityID, type: type, actorID: item.actorID, originDomain: item.originDomain,
             recipient: item.recipient, json: json)
         let commit = InboxCommit(database: database, seq: item.seq)
-        guard let handler = handlers[type] else {
-            // Activity types Praxis does not act on are acknowledged and ignored, as AP allows.
-            do {
-                try await commit { _ in }
-            } catch {
-                return false
-            }
-            return true
-        }
         do {
             try await handler.handle(activity, commit: commit)
             if !commit.isCommitted { try await commit { _ in } }

@@ -90,10 +90,16 @@ public final class RemoteDirectory: Sendable {
     ///   (the cached copy is dropped too), `.notFound`, `.idMismatch`, `.notAnActor`,
     ///   `.inboxOnOtherHost`, `.keyOwnerMismatch`, `.keyOnOtherHost`, ...
     public func actor(id: String, refresh: Bool = false) async throws -> RemoteActor {
+        try await actor(id: id, refresh: refresh, hostChecked: false)
+    }
+
+    /// ``actor(id:refresh:)``; `hostChecked` when the caller has just checked that the actor's
+    /// host is neither this node nor blocked.
+    func actor(id: String, refresh: Bool, hostChecked: Bool) async throws -> RemoteActor {
         guard !id.contains("#") else {
             throw DereferenceError(.invalidURL, url: id, "an actor id has no fragment ('#'): \(id.prefix(200))")
         }
-        try checkAllowed(id, what: "actor")
+        if !hostChecked { try checkAllowed(id, what: "actor") }
         if !refresh, let cached = try await cachedActor(id: id) { return cached }
         return try await actorFetches.run((refresh ? "refresh " : "fetch ") + id) { [self] in
             // A caller that missed the cache just before another fetch stored it finds it here.
@@ -155,11 +161,22 @@ public final class RemoteDirectory: Sendable {
     /// - Throws: ``DereferenceError``, `.keyNotFound` when the actor does not list the key.
     public func key(id keyID: String, refresh: Bool = false) async throws -> (RemoteKey, RemoteActor) {
         try checkAllowed(keyID, what: "key")
+        return try await key(id: keyID, refresh: refresh, hostChecked: true)
+    }
+
+    /// ``key(id:refresh:)`` for a caller that has just made sure the key id is an http(s) URL
+    /// whose host is neither this node nor blocked (the inbox reads the trust level itself, to
+    /// answer `403` before anything else): the same lookup without parsing the URL and asking the
+    /// trust list again. The owner found is always on the key's host (keys are only indexed
+    /// under actors on their own host, and a key document's owner must be on its host), so the
+    /// check covers the actor too. Redirect hops of a fetch are still checked one by one.
+    func key(id keyID: String, refresh: Bool, hostChecked: Bool) async throws -> (RemoteKey, RemoteActor) {
+        if !hostChecked { try checkAllowed(keyID, what: "key") }
         let actorID = try await ownerOfKey(keyID)
-        var actor = try await self.actor(id: actorID)
+        var actor = try await self.actor(id: actorID, refresh: false, hostChecked: true)
         if !refresh, let key = actor.key(id: keyID) { return (key, actor) }
         if now().timeIntervalSince(actor.fetchedAt) >= keyRefetchInterval {
-            actor = try await self.actor(id: actorID, refresh: true)
+            actor = try await self.actor(id: actorID, refresh: true, hostChecked: true)
         }
         guard let key = actor.key(id: keyID) else {
             throw DereferenceError(
@@ -217,13 +234,18 @@ public final class RemoteDirectory: Sendable {
     func checkAllowed(_ url: String, what: String) throws -> String {
         let domain = try RemoteURL.authority(of: url, what: what + " URL")
         if domain == localDomain {
-            throw DereferenceError(
-                .localResource, url: url, "\(url.prefix(200)) is on this node (\(localDomain)); it is looked up locally, not fetched")
+            throw Self.localResource(url, localDomain: localDomain)
         }
         if trust(domain) == .blocked {
             throw DereferenceError(
                 .blocked, url: url, "\(domain) is not trusted by \(localDomain) (blocked, or not on its trust list); no request was sent")
         }
         return domain
+    }
+
+    /// The refusal of a URL on this node itself.
+    static func localResource(_ url: String, localDomain: String) -> DereferenceError {
+        DereferenceError(
+            .localResource, url: url, "\(url.prefix(200)) is on this node (\(localDomain)); it is looked up locally, not fetched")
     }
 }
