@@ -204,6 +204,11 @@ func withServer(
 ) async throws {
     var configuration = HTTPServerConfiguration()
     configuration.eventLoops = 2
+    // A test task can wait seconds for a thread of the cooperative pool while other suites run,
+    // and the server must not time its connection out meanwhile. Tests about timeouts set their own.
+    configuration.headerTimeout = .seconds(120)
+    configuration.bodyTimeout = .seconds(120)
+    configuration.idleTimeout = .seconds(120)
     configure(&configuration)
     let server = HTTPServer(configuration: configuration, responder: router)
     try server.start()
