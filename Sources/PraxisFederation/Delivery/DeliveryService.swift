@@ -178,12 +178,15 @@ public final class DeliveryService: Sendable {
     public func waitUntilIdle(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
+            // Read the clock before the queue: the caller may be suspended for long between the
+            // two, and only a queue read after the deadline may say it passed with work pending.
+            let expired = ContinuousClock.now >= deadline
             let busy = (try? await database.read { db in
                 try db.scalar(
                     Int.self, "SELECT 1 FROM deliveries WHERE state IN ('waiting', 'queued', 'inflight') LIMIT 1") != nil
             }) ?? true
             if !busy { return true }
-            if ContinuousClock.now >= deadline { return false }
+            if expired { return false }
             try? await Task.sleep(for: .milliseconds(2))
         }
     }
