@@ -121,9 +121,11 @@ struct DeliveryFixture {
         configuration.maxBackoff = .milliseconds(200)
         configuration.probeInterval = .milliseconds(100)
         configuration.maxProbeInterval = .milliseconds(400)
-        configuration.requestTimeout = .seconds(2)
+        // Generous: a request or stop cut short by a busy machine would be retried and reach
+        // the inbox twice, which tests counting requests would mistake for a bug.
+        configuration.requestTimeout = .seconds(10)
         configuration.pollInterval = .seconds(1)
-        configuration.stopTimeout = .seconds(2)
+        configuration.stopTimeout = .seconds(10)
         return configuration
     }
 
@@ -156,8 +158,9 @@ struct DeliveryFixture {
     }
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(3), _ condition: () throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` every 10 ms until it holds or `timeout` passes. The default is long, and
+/// only reached when a test fails: on a loaded machine the work being waited for can be late.
+func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try condition() { return true }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct ServerBasicTests {
     @Test func servesARequestWithStandardHeaders() async throws {
         try await withServer { server in
-            let response = try exchange(server, "GET /hello/ana%20maria HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try await exchange(server, "GET /hello/ana%20maria HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(response.status == 200)
             #expect(response.text == "hello ana maria")
             #expect(response.header("Content-Length") == "15")

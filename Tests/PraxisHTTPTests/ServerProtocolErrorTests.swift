@@ -56,36 +56,36 @@ struct BadRequestCase: Sendable, CustomStringConvertible {
         try await withServer { server in
             let client = try RawClient(port: server.port)
             try client.send(badCase.request)
-            let response = try client.readResponse()
+            let response = try await client.readResponse()
             #expect(response.status == badCase.status, "\(badCase.name)")
             #expect(response.header("Connection") == "close")
             #expect(response.header("X-Request-Id")?.count == 32)
-            #expect(client.waitForClose(), "framing can no longer be trusted: the server must close")
-            try expectHealthy(server)
+            #expect(await client.waitForClose(), "framing can no longer be trusted: the server must close")
+            try await expectHealthy(server)
         }
     }
 
     @Test func requestLineTooLongIs414() async throws {
         try await withServer({ $0.maxRequestLineBytes = 100 }) { server in
-            let response = try exchange(server, "GET /" + String(repeating: "a", count: 200) + " HTTP/1.1\r\nHost: t\r\n\r\n")
+            let response = try await exchange(server, "GET /" + String(repeating: "a", count: 200) + " HTTP/1.1\r\nHost: t\r\n\r\n")
             #expect(response.status == 414)
             // Without any line end at all, the limit still applies.
             let client = try RawClient(port: server.port)
             try client.send("GET /" + String(repeating: "b", count: 300))
-            #expect(try client.readResponse().status == 414)
-            try expectHealthy(server)
+            #expect(try await client.readResponse().status == 414)
+            try await expectHealthy(server)
         }
     }
 
     @Test func headersTooLargeAre431() async throws {
         try await withServer({ $0.maxHeaderBytes = 1024 }) { server in
             let big = "GET /ok HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "x", count: 2000))\r\n\r\n"
-            #expect(try exchange(server, big).status == 431)
+            #expect(try await exchange(server, big).status == 431)
             // An unterminated header section hits the limit too.
             let client = try RawClient(port: server.port)
             try client.send("GET /ok HTTP/1.1\r\nHost: t\r\nX-Big: \(String(repeating: "y", count: 5000))")
-            #expect(try client.readResponse().status == 431)
-            try expectHealthy(server)
+            #expect(try await client.readResponse().status == 431)
+            try await expectHealthy(server)
         }
     }
 
@@ -93,27 +93,27 @@ struct BadRequestCase: Sendable, CustomStringConvertible {
         try await withServer({ $0.maxHeaderCount = 10 }) { server in
             var request = "GET /ok HTTP/1.1\r\nHost: t\r\n"
             for i in 0..<10 { request += "X-H\(i): v\r\n" }
-            #expect(try exchange(server, request + "\r\n").status == 431)
+            #expect(try await exchange(server, request + "\r\n").status == 431)
             var fine = "GET /ok HTTP/1.1\r\nHost: t\r\n"
             for i in 0..<9 { fine += "X-H\(i): v\r\n" }
-            #expect(try exchange(server, fine + "\r\n").status == 200)
-            try expectHealthy(server)
+            #expect(try await exchange(server, fine + "\r\n").status == 200)
+            try await expectHealthy(server)
         }
     }
 
     @Test func acceptedVariants() async throws {
         try await withServer { server in
             // Identical duplicate Content-Length values are one value.
-            let dup = try exchange(server, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")
+            let dup = try await exchange(server, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")
             #expect(dup.status == 200)
             #expect(dup.text == "abc")
             // HTTP/1.0 needs no Host; empty lines before the request line are ignored.
-            let old = try exchange(server, "\r\nGET /ok HTTP/1.0\r\n\r\n")
+            let old = try await exchange(server, "\r\nGET /ok HTTP/1.0\r\n\r\n")
             #expect(old.status == 200)
             // Absolute-form targets are accepted.
-            #expect(try exchange(server, "GET http://t/hello/x HTTP/1.1\r\nHost: t\r\n\r\n").text == "hello x")
+            #expect(try await exchange(server, "GET http://t/hello/x HTTP/1.1\r\nHost: t\r\n\r\n").text == "hello x")
             // Header names are case-insensitive and values may carry tabs and obs-text.
-            #expect(try exchange(server, "GET /ok HTTP/1.1\r\nhOsT: t\r\nX-A: a\tb \u{e9}\r\n\r\n").status == 200)
+            #expect(try await exchange(server, "GET /ok HTTP/1.1\r\nhOsT: t\r\nX-A: a\tb \u{e9}\r\n\r\n").status == 200)
         }
     }
 }

@@ -32,15 +32,18 @@ import Testing
         return (directory, "\(directory)/cert.pem", "\(directory)/key.pem")
     }
 
-    /// A blocking TLS client for one connection.
-    final class TLSClient {
+    /// A TLS client for one connection; reads block a thread of their own (see `offPool`).
+    ///
+    /// `@unchecked Sendable`: used by one test from one task at a time, each read awaited.
+    final class TLSClient: @unchecked Sendable {
         let raw: RawClient
         let context: OpaquePointer
         let ssl: OpaquePointer
 
         init(port: Int, maxVersion: Int32 = 0) throws {
             raw = try RawClient(port: port)
-            var timeout = timeval(tv_sec: 3, tv_usec: 0)
+            // Generous: reached only when the server fails to answer.
+            var timeout = timeval(tv_sec: 15, tv_usec: 0)
             setsockopt(raw.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw RawClientError("SSL_CTX_new") }
             context = ctx
@@ -67,7 +70,11 @@ import Testing
         }
 
         /// Reads until `count` complete responses (by Content-Length) have arrived; returns the text.
-        func receive(responses count: Int) throws -> String {
+        func receive(responses count: Int) async throws -> String {
+            try await offPool { try self.receiveNow(responses: count) }
+        }
+
+        private func receiveNow(responses count: Int) throws -> String {
             var data: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 16384)
             while countResponses(data) < count {
@@ -106,27 +113,27 @@ import Testing
             #expect(client.protocolVersion == "TLSv1.3")
             // Keep-alive and pipelining work the same over TLS.
             try client.send("GET /hello/tls HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\nbody")
-            let text = try client.receive(responses: 2)
+            let text = try await client.receive(responses: 2)
             #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"))
             #expect(text.contains("\r\n\r\nhello tls"))
             #expect(text.hasSuffix("\r\n\r\nbody"))
             // A large response crosses many TLS records and partial writes.
             let big = String(repeating: "z", count: 300_000)
             try client.send("POST /large HTTP/1.1\r\nHost: t\r\nContent-Length: \(big.utf8.count)\r\n\r\n\(big)")
-            #expect(try client.receive(responses: 1).hasSuffix("\r\n\r\n300000"))
+            #expect(try await client.receive(responses: 1).hasSuffix("\r\n\r\n300000"))
 
             let tls12 = try TLSClient(port: server.port, maxVersion: TLS1_2_VERSION)
             #expect(tls12.protocolVersion == "TLSv1.2")
             try tls12.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try tls12.receive(responses: 1).hasSuffix("\r\n\r\nok"))
+            #expect(try await tls12.receive(responses: 1).hasSuffix("\r\n\r\nok"))
 
             // Plain HTTP on the TLS port fails the handshake; the server carries on.
             let plain = try RawClient(port: server.port)
             try plain.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(plain.waitForClose())
+            #expect(await plain.waitForClose())
             let again = try TLSClient(port: server.port)
             try again.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try again.receive(responses: 1).hasSuffix("\r\n\r\nok"))
+            #expect(try await again.receive(responses: 1).hasSuffix("\r\n\r\nok"))
         }
     }
 

@@ -26,14 +26,29 @@ struct RawClientError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A deliberately low-level blocking client: it sends exactly the bytes a test gives, so tests
-/// can send malformed, pipelined or slow requests, and reads responses with a deadline.
-final class RawClient {
+/// Runs blocking socket work on a thread of its own and awaits it, so a test waiting for the
+/// server does not hold one of the few threads of Swift's cooperative pool, where every other
+/// suite's tasks run (on a two-core machine there are two).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+/// A deliberately low-level client: it sends exactly the bytes a test gives, so tests can send
+/// malformed, pipelined or slow requests, and reads responses with a deadline (off the pool).
+///
+/// `@unchecked Sendable`: a client belongs to one test, which uses it from one task at a time
+/// and awaits each read before the next call, so the buffer is never touched concurrently.
+final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var pending: [UInt8] = []
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // The descriptor is stored only once connected: a throwing initialiser of a fully
+        // initialised object still runs deinit, and closing twice would close whatever socket
+        // another test had been given the number for in the meantime.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawClientError("socket failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -43,9 +58,11 @@ final class RawClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
+            let reason = String(cString: strerror(errno))
             Glibc.close(fd)
-            throw RawClientError("connect failed: \(String(cString: strerror(errno)))")
+            throw RawClientError("connect failed: \(reason)")
         }
+        self.fd = fd
     }
 
     deinit { Glibc.close(fd) }
@@ -80,8 +97,13 @@ final class RawClient {
         return true
     }
 
-    /// Reads one response. `head` says the request was HEAD (no body follows).
-    func readResponse(head: Bool = false, timeout: Double = 3) throws -> RawResponse {
+    /// Reads one response. `head` says the request was HEAD (no body follows). The timeout is
+    /// generous: it is reached only when the server fails to answer.
+    func readResponse(head: Bool = false, timeout: Double = 15) async throws -> RawResponse {
+        try await offPool { try self.readResponseNow(head: head, timeout: timeout) }
+    }
+
+    private func readResponseNow(head: Bool, timeout: Double) throws -> RawResponse {
         let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)
         var headEnd = 0
         while true {
@@ -115,8 +137,13 @@ final class RawClient {
         return response
     }
 
-    /// True when the server closes the connection (end of stream or reset) within the timeout.
-    func waitForClose(timeout: Double = 3) -> Bool {
+    /// True when the server closes the connection (end of stream or reset) within the timeout
+    /// (generous: reached only when the server fails to close).
+    func waitForClose(timeout: Double = 15) async -> Bool {
+        (try? await offPool { self.waitForCloseNow(timeout: timeout) }) ?? false
+    }
+
+    private func waitForCloseNow(timeout: Double) -> Bool {
         let deadline = monotonicNanoseconds() + UInt64(timeout * 1e9)
         while true {
             do {
@@ -177,6 +204,11 @@ func withServer(
 ) async throws {
     var configuration = HTTPServerConfiguration()
     configuration.eventLoops = 2
+    // A test task can wait seconds for a thread of the cooperative pool while other suites run,
+    // and the server must not time its connection out meanwhile. Tests about timeouts set their own.
+    configuration.headerTimeout = .seconds(120)
+    configuration.bodyTimeout = .seconds(120)
+    configuration.idleTimeout = .seconds(120)
     configure(&configuration)
     let server = HTTPServer(configuration: configuration, responder: router)
     try server.start()
@@ -190,17 +222,27 @@ func withServer(
 }
 
 /// A fresh connection still gets 200: the server survived whatever the test did.
-func expectHealthy(_ server: HTTPServer, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectHealthy(_ server: HTTPServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let client = try RawClient(port: server.port)
     try client.send("GET /ok HTTP/1.1\r\nHost: t\r\n\r\n")
-    let response = try client.readResponse()
+    let response = try await client.readResponse()
     #expect(response.status == 200, sourceLocation: sourceLocation)
     #expect(response.text == "ok", sourceLocation: sourceLocation)
 }
 
 /// Sends `request` on a fresh connection and reads one response.
-func exchange(_ server: HTTPServer, _ request: String) throws -> RawResponse {
+func exchange(_ server: HTTPServer, _ request: String) async throws -> RawResponse {
     let client = try RawClient(port: server.port)
     try client.send(request)
-    return try client.readResponse()
+    return try await client.readResponse()
+}
+
+/// Polls `condition` every 5 ms until it holds or `timeout` (generous: reached only on failure) passes.
+func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
 }

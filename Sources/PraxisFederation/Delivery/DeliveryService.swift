@@ -28,11 +28,13 @@ import Synchronization
 ///
 /// **Scheduling.** One scheduler thread owns all lane state. Each pass records finished
 /// attempts and claims due deliveries lane by lane, each in one transaction, then sleeps until
-/// the next due time, a finished attempt or ``wake()``. Requests run as tasks on the
-/// ``HTTPClient`` (which blocks its own threads, never the cooperative pool); the scheduler keeps
-/// at most ``DeliveryConfiguration/maxConcurrentRequests`` of them in flight, which is the only
-/// bound on the client's threads. Give the client at least
-/// ``DeliveryConfiguration/maxInFlightPerLane`` idle connections per host so lanes reuse them.
+/// the next due time, a finished attempt or ``wake()``. Each attempt is a task that prefers the
+/// service's own executor threads (signing happens there too), so a cooperative pool kept busy
+/// by other work does not hold deliveries back; its request runs on the ``HTTPClient`` (which
+/// blocks its own threads). The scheduler keeps at most
+/// ``DeliveryConfiguration/maxConcurrentRequests`` attempts in flight, which is the only bound on
+/// the client's threads. Give the client at least ``DeliveryConfiguration/maxInFlightPerLane``
+/// idle connections per host so lanes reuse them.
 ///
 /// **Outcomes.** 2xx: delivered. 408, 429, 5xx, timeouts and connection errors: retried with
 /// exponential backoff and jitter, or at the `Retry-After` time when the destination gives one
@@ -57,6 +59,7 @@ public final class DeliveryService: Sendable {
     private let shared = Mutex<Shared>(Shared())
     /// Wakes the scheduler thread; `Shared.wakePending` keeps signals from piling up.
     private let signal = DispatchSemaphore(value: 0)
+    private let executor = DeliveryExecutor(name: "praxis.delivery.attempts")
 
     fileprivate enum Phase { case idle, running, stopping, stopped }
 
@@ -112,6 +115,7 @@ public final class DeliveryService: Sendable {
         if seed.resumed > 0 {
             log("delivery: \(seed.resumed) deliveries left in flight by the previous run were queued again")
         }
+        executor.start(threads: max(2, HTTPServerConfiguration.coreCount))
         let thread = Thread { [self] in
             DeliveryScheduler(service: self, seed: seed).run()
         }
@@ -174,12 +178,15 @@ public final class DeliveryService: Sendable {
     public func waitUntilIdle(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
+            // Read the clock before the queue: the caller may be suspended for long between the
+            // two, and only a queue read after the deadline may say it passed with work pending.
+            let expired = ContinuousClock.now >= deadline
             let busy = (try? await database.read { db in
                 try db.scalar(
                     Int.self, "SELECT 1 FROM deliveries WHERE state IN ('waiting', 'queued', 'inflight') LIMIT 1") != nil
             }) ?? true
             if !busy { return true }
-            if ContinuousClock.now >= deadline { return false }
+            if expired { return false }
             try? await Task.sleep(for: .milliseconds(2))
         }
     }
@@ -229,7 +236,7 @@ public final class DeliveryService: Sendable {
 
     fileprivate func launch(_ delivery: ClaimedDelivery) {
         shared.withLock { shared in
-            shared.tasks[delivery.id] = Task { [self] in
+            shared.tasks[delivery.id] = Task(executorPreference: executor) { [self] in
                 let result = await attempt(delivery)
                 report(DeliveryOutcome(delivery: delivery, result: result))
             }
@@ -242,6 +249,7 @@ public final class DeliveryService: Sendable {
     }
 
     fileprivate func schedulerStopped() {
+        executor.shutdown()
         let waiters = shared.withLock { shared in
             shared.phase = .stopped
             let waiters = shared.stopWaiters

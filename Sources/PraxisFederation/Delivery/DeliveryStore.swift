@@ -109,13 +109,15 @@ struct DeliveryStore {
     }
 
     /// Marks up to `limit` queued rows of `lane` due by `dueBy` as in flight and returns them,
-    /// earliest due first. Rows queued before `cutoff` are failed instead (the horizon passed).
+    /// earliest due first. Rows queued at or before `cutoff` are failed instead (the horizon
+    /// passed), keeping the last error of earlier attempts in the reason.
     func claim(lane: String, dueBy: Int64, limit: Int, now: Int64, cutoff: Int64, expiredReason: String) throws
         -> (claimed: [ClaimedDelivery], expired: Int)
     {
         let rows = try db.query(
             """
-            SELECT d.id, d.activity, d.inbox, d.ordering_key, d.attempts, d.enqueued_at, a.activity_id, a.signer, a.body
+            SELECT d.id, d.activity, d.inbox, d.ordering_key, d.attempts, d.enqueued_at, d.last_error,
+                   a.activity_id, a.signer, a.body
             FROM deliveries d JOIN delivery_activities a ON a.id = d.activity
             WHERE d.lane = ? AND d.state = 'queued' AND d.next_attempt_at <= ?
             ORDER BY d.next_attempt_at, d.id LIMIT ?
@@ -126,8 +128,16 @@ struct DeliveryStore {
             let id: Int64 = try row.get("id")
             let key: String = try row.get("ordering_key")
             let enqueuedAt: Int64 = try row.get("enqueued_at")
-            if enqueuedAt < cutoff {
-                try fail(id: id, lane: lane, key: key, status: nil, reason: expiredReason, now: now, cutoff: cutoff)
+            if enqueuedAt <= cutoff {
+                // The last retry is scheduled at the horizon, so this is where most retried
+                // deliveries end: the operator needs the error that kept them from arriving.
+                let attempts: Int = try row.get("attempts")
+                let reason = try row.optional("last_error", as: String.self).map {
+                    "\(expiredReason) (\(attempts) attempt\(attempts == 1 ? "" : "s"); last error: \($0))"
+                } ?? expiredReason
+                try fail(
+                    id: id, lane: lane, key: key, status: nil, reason: reason, now: now, cutoff: cutoff,
+                    expiredReason: expiredReason)
                 expired += 1
                 continue
             }
@@ -188,11 +198,11 @@ struct DeliveryStore {
         return db.changes
     }
 
-    /// Fails the queued deliveries of `lane` queued before `cutoff`, releasing their successors
-    /// (for parked lanes, whose deliveries are not attempted until a probe succeeds).
+    /// Fails the queued deliveries of `lane` queued at or before `cutoff`, releasing their
+    /// successors (for parked lanes, whose deliveries are not attempted until a probe succeeds).
     func expire(lane: String, now: Int64, cutoff: Int64, reason: String) throws -> Int {
         let rows = try db.query(
-            "SELECT id, ordering_key FROM deliveries WHERE lane = ? AND state = 'queued' AND enqueued_at < ?", lane, cutoff)
+            "SELECT id, ordering_key FROM deliveries WHERE lane = ? AND state = 'queued' AND enqueued_at <= ?", lane, cutoff)
         for row in rows {
             try fail(id: try row.get("id"), lane: lane, key: try row.get("ordering_key"), status: nil, reason: reason,
                      now: now, cutoff: cutoff)
@@ -208,7 +218,7 @@ struct DeliveryStore {
     }
 
     /// Releases the oldest unfinished delivery of (lane, key) when it is waiting; waiting rows
-    /// already past the horizon are failed on the way.
+    /// already past the horizon (queued at or before `cutoff`) are failed on the way.
     private func promote(lane: String, key: String, now: Int64, cutoff: Int64, expiredReason: String) throws -> Bool {
         while let head = try db.queryOne(
             "SELECT id, state, enqueued_at FROM deliveries WHERE lane = ? AND ordering_key = ? "
@@ -217,7 +227,7 @@ struct DeliveryStore {
         {
             guard try head.get("state", as: String.self) == "waiting" else { return false }
             let id: Int64 = try head.get("id")
-            if try head.get("enqueued_at", as: Int64.self) < cutoff {
+            if try head.get("enqueued_at", as: Int64.self) <= cutoff {
                 try db.run(
                     "UPDATE deliveries SET state = 'failed', last_error = ?, finished_at = ? WHERE id = ?",
                     expiredReason, now, id)
