@@ -23,6 +23,7 @@ let package = Package(
 
         // Bottom layers.
         .target(name: "PraxisJSON"),
+        .target(name: "PraxisText"),
         .target(name: "PraxisSQLite", dependencies: ["CSQLite"]),
         .target(name: "PraxisHTTP", dependencies: ["COpenSSL"]),
         .target(name: "PraxisCrypto", dependencies: ["COpenSSL", "PraxisJSON", "PraxisHTTP"]),
@@ -35,7 +36,9 @@ let package = Package(
             dependencies: ["PraxisStorage", "PraxisHTTP", "PraxisCrypto", "PraxisActivityStreams", "PraxisJSON"]),
         .target(
             name: "PraxisCommunity",
-            dependencies: ["PraxisFederation", "PraxisStorage", "PraxisCrypto", "PraxisActivityStreams", "PraxisJSON"]),
+            dependencies: [
+                "PraxisFederation", "PraxisStorage", "PraxisCrypto", "PraxisActivityStreams", "PraxisJSON", "PraxisText",
+            ]),
         .target(
             name: "PraxisServer",
             dependencies: [
@@ -60,6 +63,7 @@ let package = Package(
 
         // Tests: one target per module, plus multi-node integration tests.
         .testTarget(name: "PraxisJSONTests", dependencies: ["PraxisJSON"]),
+        .testTarget(name: "PraxisTextTests", dependencies: ["PraxisText"]),
         .testTarget(name: "PraxisSQLiteTests", dependencies: ["PraxisSQLite"]),
         .testTarget(
             name: "PraxisCryptoTests", dependencies: ["PraxisCrypto"],

@@ -1,0 +1,1 @@
+// Placeholder so SwiftPM accepts the target until the module has sources; delete when adding the first file.

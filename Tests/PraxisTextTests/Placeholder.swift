@@ -1,0 +1,1 @@
+// Placeholder so SwiftPM accepts the target until it has tests; delete when adding the first file.
