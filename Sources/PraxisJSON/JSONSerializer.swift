@@ -119,6 +119,15 @@ struct JSONWriter {
     }
 
     mutating func writeString(_ text: String) {
+        JSON.appendQuoted(text, to: &output)
+    }
+}
+
+extension JSON {
+    /// Appends `text` as a JSON string literal: `"`, `\\` and control characters escaped (short
+    /// forms where JSON has them, else `\u00xx` in lowercase hex), everything else as UTF-8. This is
+    /// also exactly the string form RFC 8785 (JCS) requires, so the canonicaliser shares it.
+    public static func appendQuoted(_ text: String, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
