@@ -17,7 +17,9 @@ public final class NodeFederation: Sendable {
     public let pipeline: InboxPipeline
     public let context: FederationContext
     public let social: SocialService
+    public let membership: MembershipService
     public let policy: TrustPolicy
+    public let authenticator: RequestAuthenticator
 
     public init(store: NodeStore, delivery configuration: DeliveryConfiguration, log: @escaping @Sendable (String) -> Void)
         throws
@@ -63,7 +65,9 @@ public final class NodeFederation: Sendable {
         self.pipeline = InboxPipeline(store: store, directory: directory, accepted: { processor.wake() })
         self.context = context
         self.social = SocialService(context: context)
+        self.membership = MembershipService(context: context)
         self.policy = policy
+        self.authenticator = RequestAuthenticator(directory: directory, authority: config.domain, scheme: config.scheme)
     }
 
     func start() throws {

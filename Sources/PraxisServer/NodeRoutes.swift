@@ -136,9 +136,25 @@ public struct NodeRoutes: Sendable {
         guard case .object(var document) = try JSON.parse(object.document) else {
             throw HTTPError(.notFound, "no such object on this node")
         }
-        guard JSON.object(document).isPublic else { throw HTTPError(.notFound, "no such object on this node") }
+        if !JSON.object(document).isPublic {
+            guard let audience = object.audience, try await mayFetchMembersOnly(request, audience: audience) else {
+                throw HTTPError(.notFound, "no such object on this node")
+            }
+        }
         document["@context"] = .string(ActivityStreams.context)
         return .activityJSON(.object(document), ldProfile: false)
+    }
+
+    /// Members-only content is served only on a signed fetch from a node that the trust list marks
+    /// `trusted` and that hosts an approved member of the community. Everyone else, signed or not,
+    /// gets the same 404 as for an object that does not exist.
+    func mayFetchMembersOnly(_ request: HTTPRequest, audience: String) async throws -> Bool {
+        guard let federation, let node = try? await federation.authenticator.verifiedNode(of: request) else { return false }
+        let policy = federation.policy
+        return try await store.database.read { db in
+            guard try policy.level(of: node, db: db) == .trusted else { return false }
+            return try FollowRepository(db).followers(of: audience).contains { $0.followerDomain.lowercased() == node }
+        }
     }
 
     func activity(_ request: HTTPRequest) async throws -> HTTPResponse {

@@ -175,6 +175,11 @@ public struct FollowRepository {
         try db.query("SELECT * FROM follows WHERE followed = ? AND state = 'accepted' ORDER BY id", followed).map(Self.follow)
     }
 
+    /// Pending requests to follow an actor, oldest first.
+    public func pending(of followed: String) throws -> [Follow] {
+        try db.query("SELECT * FROM follows WHERE followed = ? AND state = 'pending' ORDER BY id", followed).map(Self.follow)
+    }
+
     public func following(by follower: String) throws -> [Follow] {
         try db.query("SELECT * FROM follows WHERE follower = ? ORDER BY id", follower).map(Self.follow)
     }

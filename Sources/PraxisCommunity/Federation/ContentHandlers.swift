@@ -69,14 +69,26 @@ public struct GroupContentHandler: ActivityHandler {
 /// Relaying by a local community (FEP-1b12): the original activity, unchanged, inside an
 /// `Announce` from the community to its followers.
 enum GroupRelay {
+    /// Announces `activity` to the community's followers. For a members-only community the
+    /// announce is addressed to the followers collection only (never public) and goes only to
+    /// nodes the trust list marks `trusted`; blocked nodes never receive anything.
     static func announce(_ activity: JSON, by group: LocalActor, context: FederationContext, db: Connection) throws {
         let groupID = context.urls.actor(group)
+        let membersOnly = try CommunityRepository(db).find(username: group.username)?.visibility == .members
+        let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
+        var inboxes: [String] = []
+        for follow in try FollowRepository(db).followers(of: groupID) where !context.isLocal(follow.follower) {
+            guard let inbox = follow.followerInbox else { continue }
+            let level = try policy.level(of: follow.followerDomain, db: db)
+            if level == .blocked || (membersOnly && level != .trusted) { continue }
+            inboxes.append(inbox)
+        }
         let announce = ActivityBuilder.activity(
             id: context.publisher.newActivityID(), type: "Announce", actor: groupID, object: activity,
-            to: [ActivityStreams.publicCollection], cc: [context.urls.followers(group)], audience: groupID)
+            to: membersOnly ? [context.urls.followers(group)] : [ActivityStreams.publicCollection],
+            cc: membersOnly ? [] : [context.urls.followers(group)], audience: groupID)
         let objectKey = activity["object"]?.linkID ?? activity["id"]?.stringValue ?? groupID
-        try context.publisher.publish(
-            announce, by: group, orderingKey: objectKey, inboxes: try context.followerInboxes(of: groupID, db: db), db: db)
+        try context.publisher.publish(announce, by: group, orderingKey: objectKey, inboxes: inboxes, db: db)
     }
 }
 

@@ -41,7 +41,12 @@ public struct FollowHandler: ActivityHandler {
                 guard let community = try CommunityRepository(db).find(username: local.username) else {
                     throw ActivityRejection("no community \(target) on this node")
                 }
+                let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
                 if community.joinPolicy == .invite {
+                    state = .rejected
+                } else if community.visibility == .members, try policy.level(of: follower.domain, db: db) != .trusted {
+                    // Members-only content only ever goes to trusted nodes, so a member of another
+                    // node could never read it: refused rather than left pending.
                     state = .rejected
                 } else if community.visibility == .public && community.joinPolicy == .open {
                     state = .accepted

@@ -99,21 +99,24 @@ public struct SocialService: Sendable {
         let authorID = context.urls.actor(account.actor)
         let objectID = context.publisher.newObjectID()
         let published = ISO8601.string(Date())
+        let (remoteInbox, membersOnly) = try await target(community)
+        // Posts in members-only communities are addressed to the community alone, never public.
+        let to: [String] = membersOnly ? [community] : [ActivityStreams.publicCollection]
+        let cc: [String] = membersOnly ? [] : [community]
         var note: JSONObject = [
             "id": .string(objectID),
             "type": "Note",
             "attributedTo": .string(authorID),
             "content": .string(text),
-            "to": [.string(ActivityStreams.publicCollection)],
-            "cc": [.string(community)],
+            "to": .array(to.map(JSON.string)),
+            "cc": .array(cc.map(JSON.string)),
             "audience": .string(community),
             "published": .string(published),
         ]
         if let name { note["name"] = .string(name) }
         let create = ActivityBuilder.activity(
             id: context.publisher.newActivityID(), type: "Create", actor: authorID, object: .object(note),
-            to: [ActivityStreams.publicCollection], cc: [community], audience: community, published: published)
-        let remoteInbox = context.isLocal(community) ? nil : try await context.directory.actor(id: community).inbox
+            to: to, cc: cc, audience: community, published: published)
         let finalNote = note
         let stored = try await context.store.database.write { db -> StoredObject in
             guard let membership = try FollowRepository(db).find(follower: authorID, followed: community),
@@ -127,7 +130,7 @@ public struct SocialService: Sendable {
             } else {
                 try OutboxRepository(db).append(
                     activityID: create["id"]?.stringValue ?? objectID, actorID: account.actor.id, type: "Create",
-                    objectID: objectID, isPublic: true, body: create.serializedBytes())
+                    objectID: objectID, isPublic: !membersOnly, body: create.serializedBytes())
                 guard let group = try context.localActor(community, db: db) else {
                     throw CommunityError(.notFound, "no community \(community) on this node")
                 }
@@ -157,6 +160,9 @@ public struct SocialService: Sendable {
         guard let existing, existing.deletedAt == nil else { throw CommunityError(.notFound, "no post \(objectID)") }
         guard existing.attributedTo == authorID else { throw CommunityError(.forbidden, "only the author may change this post") }
         guard let community = existing.audience else { throw CommunityError(.invalid, "the post belongs to no community") }
+        let (remoteInbox, membersOnly) = try await target(community)
+        let to: [String] = membersOnly ? [community] : [ActivityStreams.publicCollection]
+        let cc: [String] = membersOnly ? [] : [community]
         let activity: JSON
         if let content {
             let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -170,14 +176,12 @@ public struct SocialService: Sendable {
             note["updated"] = .string(ISO8601.string(Date()))
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Update", actor: authorID, object: .object(note),
-                to: [ActivityStreams.publicCollection], cc: [community], audience: community)
+                to: to, cc: cc, audience: community)
         } else {
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Delete", actor: authorID,
-                object: ["id": .string(objectID), "type": "Tombstone"], to: [ActivityStreams.publicCollection],
-                cc: [community], audience: community)
+                object: ["id": .string(objectID), "type": "Tombstone"], to: to, cc: cc, audience: community)
         }
-        let remoteInbox = context.isLocal(community) ? nil : try await context.directory.actor(id: community).inbox
         try await context.store.database.write { db in
             let objects = ObjectRepository(db)
             if content != nil, let object = activity["object"] {
@@ -192,11 +196,26 @@ public struct SocialService: Sendable {
             } else if let group = try context.localActor(community, db: db) {
                 try OutboxRepository(db).append(
                     activityID: activity["id"]?.stringValue ?? "", actorID: account.actor.id,
-                    type: activity.asType ?? "", objectID: objectID, isPublic: true, body: activity.serializedBytes())
+                    type: activity.asType ?? "", objectID: objectID, isPublic: !membersOnly, body: activity.serializedBytes())
                 try GroupRelay.announce(activity, by: group, context: context, db: db)
             }
         }
         context.wakeDelivery()
+    }
+
+    /// The inbox of a remote community (nil for a local one) and whether it is members-only.
+    private func target(_ community: String) async throws -> (inbox: String?, membersOnly: Bool) {
+        if context.isLocal(community) {
+            let context = context
+            let local = try await context.store.database.read { db -> Community? in
+                guard let actor = try context.localActor(community, db: db), actor.kind == .group else { return nil }
+                return try CommunityRepository(db).find(username: actor.username)
+            }
+            guard let local else { throw CommunityError(.notFound, "no community \(community) on this node") }
+            return (nil, local.visibility == .members)
+        }
+        let remote = try await context.directory.actor(id: community)
+        return (remote.inbox, remote.document["visibility"]?.stringValue == CommunityVisibility.members.rawValue)
     }
 
     private func activeAccount(_ username: String) async throws -> Account {

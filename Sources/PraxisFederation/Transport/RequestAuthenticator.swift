@@ -1,0 +1,87 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisCrypto
+import PraxisHTTP
+
+/// Verifies the HTTP signature of an incoming request against the signer's published key: the key
+/// is taken from the remote directory's cache (fetched on a miss), and a failing signature with a
+/// cached key refetches the key once, which handles key rotation.
+public struct RequestAuthenticator: Sendable {
+    /// Signatures older or newer than this are refused (Mastodon and Lemmy use an hour too).
+    public static let maxClockSkew: TimeInterval = 3600
+
+    public let directory: RemoteDirectory
+    public let authority: String
+    public let scheme: String
+
+    public init(directory: RemoteDirectory, authority: String, scheme: String) {
+        self.directory = directory
+        self.authority = authority
+        self.scheme = scheme
+    }
+
+    /// Why a signature was refused, phrased for the remote operator.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// The verified signer of `request`.
+    public struct Signer: Sendable {
+        public var key: RemoteKey
+        public var owner: RemoteActor
+    }
+
+    /// Verifies `request`'s signature made with `keyID`.
+    /// - Throws: `Failure` when the key cannot be obtained, is retired, or the signature does not
+    ///   verify (digest, covered components, clock window, cryptographic check).
+    public func verify(_ request: HTTPRequest, keyID: String, hostChecked: Bool = false) async throws -> Signer {
+        var refreshed = false
+        while true {
+            let key: RemoteKey
+            let owner: RemoteActor
+            do {
+                (key, owner) = try await directory.key(id: keyID, refresh: refreshed, hostChecked: hostChecked)
+            } catch {
+                throw Failure(message: "cannot obtain the signing key \(keyID): \(error)")
+            }
+            if let expires = key.expires, expires < Date() {
+                throw Failure(message: "the signing key \(keyID) was retired at \(ISO8601.string(expires))")
+            }
+            let verificationKey: HTTPVerificationKey =
+                switch key.material {
+                case .rsa(let rsa): .rsa(rsa)
+                case .ed25519(let ed): .ed25519(ed)
+                }
+            do {
+                _ = try HTTPSignatureVerifier.verify(
+                    request, authority: authority, scheme: scheme, key: verificationKey, now: Date(),
+                    maxSkew: Self.maxClockSkew)
+                return Signer(key: key, owner: owner)
+            } catch let error as HTTPSignatureError {
+                if (error.kind == .invalidSignature || error.kind == .algorithmMismatch) && !refreshed {
+                    refreshed = true
+                    continue
+                }
+                throw Failure(message: error.message)
+            } catch {
+                throw Failure(message: "the signature does not verify: \(error)")
+            }
+        }
+    }
+
+    /// The verified node (authority) a signed GET comes from, nil when the request is unsigned.
+    public func verifiedNode(of request: HTTPRequest) async throws -> String? {
+        guard request.headers.contains("Signature") || request.headers.contains("Signature-Input")
+            || (request.headers["Authorization"]?.lowercased().hasPrefix("signature") ?? false)
+        else { return nil }
+        let keyID: String
+        do {
+            keyID = try HTTPSignatureVerifier.keyID(of: request)
+        } catch {
+            throw Failure(message: "the signature headers do not parse: \(error)")
+        }
+        let signer = try await verify(request, keyID: keyID)
+        return signer.owner.domain.lowercased()
+    }
+}
