@@ -21,6 +21,8 @@ public enum ActivityStreams {
         "visibility": "praxis:visibility",
         "joinPolicy": "praxis:joinPolicy",
         "affiliation": "praxis:affiliation",
+        "kind": "praxis:kind",
+        "acceptedAnswer": ["@id": "praxis:acceptedAnswer", "@type": "@id"],
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "as": "https://www.w3.org/ns/activitystreams#",
     ]
@@ -35,6 +37,9 @@ public enum ActivityStreams {
 
     /// The `@context` of actor documents: AS2, security v1 for the RSA `publicKey`, Multikey for
     /// the Ed25519 `assertionMethod`, and the Praxis terms.
+    /// The `@context` of content Praxis publishes (threads, replies): AS2 and the Praxis terms.
+    public static let contentContext: JSON = [.string(context), praxisContext]
+
     public static let actorContext: JSON = [
         .string(context), .string(securityContext), .string(multikeyContext), praxisContext,
     ]

@@ -213,10 +213,22 @@ public struct StoredObject: Sendable, Equatable {
     public var deletedAt: Date?
     public var document: [UInt8]
     public var originDomain: String
+    /// For threads: `discussion`, `question`, `announcement` or `caseStudy`; nil for replies.
+    public var kind: String?
+    /// BCP 47 language tag of the text, when known.
+    public var language: String?
+    public var tags: [String]
+    /// For questions: the id of the reply the asker accepted.
+    public var acceptedAnswer: String?
 
     public init(id: String, type: String, attributedTo: String, audience: String?, inReplyTo: String?, name: String?,
                 content: String, published: Date?, updated: Date?, deletedAt: Date? = nil, document: [UInt8],
-                originDomain: String) {
+                originDomain: String, kind: String? = nil, language: String? = nil, tags: [String] = [],
+                acceptedAnswer: String? = nil) {
+        self.kind = kind
+        self.language = language
+        self.tags = tags
+        self.acceptedAnswer = acceptedAnswer
         self.id = id
         self.type = type
         self.attributedTo = attributedTo
@@ -237,18 +249,64 @@ public struct ObjectRepository {
     public init(_ db: Connection) { self.db = db }
 
     /// Inserts the object or replaces its content (an `Update`); a deleted object stays deleted.
+    /// When an update changes the text or title, the previous version goes to the edit history.
     public func upsert(_ object: StoredObject, now: Date = Date()) throws {
+        if let existing = try find(id: object.id), existing.deletedAt == nil,
+            existing.content != object.content || existing.name != object.name
+        {
+            try db.run(
+                "INSERT INTO object_revisions (object_id, name, content, updated, recorded_at) VALUES (?, ?, ?, ?, ?)",
+                existing.id, existing.name, existing.content, (existing.updated ?? existing.published)?.unixSeconds,
+                now.unixSeconds)
+        }
+        let tags = String(decoding: (try? JSONEncoder().encode(object.tags)) ?? Data("[]".utf8), as: UTF8.self)
         try db.run(
             """
             INSERT INTO objects (id, type, attributed_to, audience, in_reply_to, name, content, published, updated,
-                                 document, origin_domain, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 document, origin_domain, received_at, kind, language, tags, accepted_answer)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, content = excluded.content, updated = excluded.updated,
-                document = excluded.document WHERE objects.deleted_at IS NULL
+                document = excluded.document, language = excluded.language, tags = excluded.tags,
+                accepted_answer = excluded.accepted_answer
+                WHERE objects.deleted_at IS NULL
             """,
             object.id, object.type, object.attributedTo, object.audience, object.inReplyTo, object.name, object.content,
             object.published?.unixSeconds, object.updated?.unixSeconds, object.document, object.originDomain,
-            now.unixSeconds)
+            now.unixSeconds, object.kind, object.language, tags, object.acceptedAnswer)
+    }
+
+    /// Earlier versions of an object, oldest first.
+    public func revisions(of id: String) throws -> [(name: String?, content: String, updated: Date?)] {
+        try db.query("SELECT name, content, updated FROM object_revisions WHERE object_id = ? ORDER BY id", id).map { row in
+            let updated: Int64? = try row.optional("updated")
+            return (try row.optional("name"), try row.get("content"), updated.map(Date.init(unixSeconds:)))
+        }
+    }
+
+    /// Replies to an object, oldest first.
+    public func replies(to id: String, limit: Int = 500) throws -> [StoredObject] {
+        try db.query(
+            "SELECT * FROM objects WHERE in_reply_to = ? AND deleted_at IS NULL ORDER BY published, id LIMIT ?", id, limit
+        ).map(Self.object)
+    }
+
+    /// Records a "helpful" mark; false when the actor had already marked the object.
+    @discardableResult
+    public func like(objectID: String, actor: String, activityID: String, now: Date = Date()) throws -> Bool {
+        try db.run(
+            "INSERT INTO likes (object_id, actor, activity_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            objectID, actor, activityID, now.unixSeconds)
+        return db.changes > 0
+    }
+
+    @discardableResult
+    public func unlike(objectID: String, actor: String) throws -> Bool {
+        try db.run("DELETE FROM likes WHERE object_id = ? AND actor = ?", objectID, actor)
+        return db.changes > 0
+    }
+
+    public func likeCount(of id: String) throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM likes WHERE object_id = ?", id) ?? 0
     }
 
     /// Replaces the object by a tombstone: content and document are dropped.
@@ -280,7 +338,9 @@ public struct ObjectRepository {
             name: try row.optional("name"), content: try row.get("content"),
             published: published.map(Date.init(unixSeconds:)), updated: updated.map(Date.init(unixSeconds:)),
             deletedAt: deleted.map(Date.init(unixSeconds:)), document: try row.get("document"),
-            originDomain: try row.get("origin_domain"))
+            originDomain: try row.get("origin_domain"), kind: try row.optional("kind"), language: try row.optional("language"),
+            tags: (try? JSONDecoder().decode([String].self, from: Data((try row.get("tags", as: String.self)).utf8))) ?? [],
+            acceptedAnswer: try row.optional("accepted_answer"))
     }
 }
 

@@ -51,5 +51,6 @@ public enum Schema {
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
+        Schema.threads,
     ]
 }

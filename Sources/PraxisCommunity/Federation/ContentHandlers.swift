@@ -15,7 +15,7 @@ public struct GroupContentHandler: ActivityHandler {
     public let context: FederationContext
     public init(context: FederationContext) { self.context = context }
 
-    public var activityTypes: Set<String> { ["Create", "Update", "Delete"] }
+    public var activityTypes: Set<String> { ["Create", "Update", "Delete", "Like"] }
 
     public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         let json = activity.json
@@ -25,7 +25,14 @@ public struct GroupContentHandler: ActivityHandler {
         let context = context
         let actorID = activity.actorID
         let queued = try await commit { db -> Bool in
-            guard let group = try candidates.lazy.compactMap({ try context.localActor($0, db: db) })
+            // A Like names only its object: the community is the object's.
+            var audience = candidates
+            if activity.type == "Like", let objectID = object.linkID, let liked = try ObjectRepository(db).find(id: objectID),
+                let community = liked.audience
+            {
+                audience.insert(community, at: 0)
+            }
+            guard let group = try audience.lazy.compactMap({ try context.localActor($0, db: db) })
                 .first(where: { $0.kind == .group })
             else {
                 throw ActivityRejection("\(activity.type) is not addressed to a community of this node")
@@ -37,6 +44,11 @@ public struct GroupContentHandler: ActivityHandler {
 
             let objects = ObjectRepository(db)
             switch activity.type {
+            case "Like":
+                guard let objectID = object.linkID, let liked = try objects.find(id: objectID), liked.audience == groupID else {
+                    throw ActivityRejection("Like of an object that is not in \(groupID)")
+                }
+                guard try objects.like(objectID: objectID, actor: actorID, activityID: activity.id) else { return false }
             case "Create", "Update":
                 var stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
                 guard stored.attributedTo == actorID else {
@@ -51,7 +63,9 @@ public struct GroupContentHandler: ActivityHandler {
                     }
                     guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may update \(stored.id)") }
                     stored.published = existing.published
+                    stored.kind = existing.kind
                 }
+                try FederationContext.validateThreading(stored, db: db)
                 try objects.upsert(stored)
             default:
                 guard let objectID = object.linkID else { throw ActivityRejection("Delete needs the object's id") }
@@ -87,7 +101,8 @@ enum GroupRelay {
             id: context.publisher.newActivityID(), type: "Announce", actor: groupID, object: activity,
             to: membersOnly ? [context.urls.followers(group)] : [ActivityStreams.publicCollection],
             cc: membersOnly ? [] : [context.urls.followers(group)], audience: groupID)
-        let objectKey = activity["object"]?.linkID ?? activity["id"]?.stringValue ?? groupID
+        let objectID = activity["object"]?.linkID ?? activity["id"]?.stringValue ?? groupID
+        let objectKey = try FederationContext.threadRoot(of: activity["object"]?["inReplyTo"]?.linkID ?? objectID, db: db)
         try context.publisher.publish(announce, by: group, orderingKey: objectKey, inboxes: inboxes, db: db)
     }
 }
@@ -113,9 +128,21 @@ public struct AnnounceHandler: ActivityHandler {
         guard let innerType = inner.asType, let author = inner["actor"]?.linkID else {
             throw ActivityRejection("the announced activity needs a type and an actor")
         }
-        guard ["Create", "Update", "Delete"].contains(innerType) else { return }
+        guard ["Create", "Update", "Delete", "Like"].contains(innerType) else { return }
         guard let objectValue = inner["object"], let objectID = objectValue.linkID else {
             throw ActivityRejection("the announced \(innerType) needs an object")
+        }
+        if innerType == "Like" {
+            let likeID = inner["id"]?.stringValue ?? ""
+            let context = context
+            try await commit { db in
+                guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {
+                    throw ActivityRejection("no member of this node follows \(groupID)")
+                }
+                guard let liked = try ObjectRepository(db).find(id: objectID), liked.audience == groupID else { return }
+                try ObjectRepository(db).like(objectID: objectID, actor: author, activityID: likeID)
+            }
+            return
         }
         let authorHost = FederationContext.authority(author)
         guard authorHost == FederationContext.authority(objectID) else {
@@ -155,10 +182,14 @@ public struct AnnounceHandler: ActivityHandler {
             guard stored.attributedTo == author else {
                 throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to \(author)")
             }
-            if let existing = try objects.find(id: stored.id), existing.attributedTo != author {
-                throw ActivityRejection("only the author may change \(stored.id)")
+            var checked = stored
+            if let existing = try objects.find(id: stored.id) {
+                guard existing.attributedTo == author else { throw ActivityRejection("only the author may change \(stored.id)") }
+                checked.kind = existing.kind
+                checked.published = existing.published
             }
-            try objects.upsert(stored)
+            try FederationContext.validateThreading(checked, db: db)
+            try objects.upsert(checked)
         }
     }
 }

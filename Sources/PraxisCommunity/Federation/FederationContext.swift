@@ -5,6 +5,19 @@ import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
 
+/// A reply whose parent is not (yet) known here; the processor retries it.
+struct MissingParent: Error, CustomStringConvertible {
+    let id: String
+    var description: String { "the reply's parent \(id) is not known here (yet)" }
+}
+
+/// The kinds of threads a community holds.
+public enum ThreadKind: String, Sendable, CaseIterable, Codable {
+    case discussion, question, announcement, caseStudy
+
+    static let allRawValues = Set(allCases.map(\.rawValue))
+}
+
 /// What the federation use cases and inbox handlers share: storage, URLs, remote lookups, the
 /// publisher, and a way to wake the delivery workers after queueing.
 public struct FederationContext: Sendable {
@@ -42,6 +55,40 @@ public struct FederationContext: Sendable {
         return hostPart
     }
 
+    /// Checks a content object against what is stored: a reply's parent must be known and in the
+    /// same community; an accepted answer must be a reply to this question.
+    static func validateThreading(_ stored: StoredObject, db: Connection) throws {
+        let objects = ObjectRepository(db)
+        if let parentID = stored.inReplyTo {
+            guard let parent = try objects.find(id: parentID), parent.deletedAt == nil else {
+                // Possibly still on its way: retried by the inbox processor, then dead-lettered.
+                throw MissingParent(id: parentID)
+            }
+            guard parent.audience == stored.audience else {
+                throw ActivityRejection("a reply must stay in its thread's community")
+            }
+        }
+        if let answer = stored.acceptedAnswer {
+            guard stored.kind == ThreadKind.question.rawValue else {
+                throw ActivityRejection("only questions have an accepted answer")
+            }
+            guard let reply = try objects.find(id: answer), reply.inReplyTo == stored.id, reply.deletedAt == nil else {
+                throw ActivityRejection("the accepted answer must be a reply to the question")
+            }
+        }
+    }
+
+    /// The thread an object belongs to (the root of its reply chain), used as the delivery
+    /// ordering key so that a thread and its replies reach each node in order.
+    static func threadRoot(of id: String, db: Connection) throws -> String {
+        var current = id
+        for _ in 0..<32 {
+            guard let parent = try ObjectRepository(db).find(id: current)?.inReplyTo else { return current }
+            current = parent
+        }
+        return current
+    }
+
     /// Inboxes of a local actor's accepted remote followers (shared inboxes when they offered one).
     func followerInboxes(of actorID: String, db: Connection) throws -> [String] {
         try FollowRepository(db).followers(of: actorID).compactMap { follow in
@@ -57,12 +104,25 @@ public struct FederationContext: Sendable {
         guard ["Note", "Page", "Article", "Question"].contains(type) else {
             throw ActivityRejection("objects of type \(type) are not accepted here")
         }
+        let kind = object["kind"]?.stringValue ?? object["praxis:kind"]?.stringValue
+        if let kind, !ThreadKind.allRawValues.contains(kind) {
+            throw ActivityRejection("unknown thread kind \(kind)")
+        }
+        var language = object["language"]?.stringValue
+        if language == nil, let map = object["contentMap"]?.objectValue, map.count == 1 { language = map.keys.first }
+        let tags: [String] = (object["tag"]?.arrayValue ?? []).compactMap { tag in
+            guard tag.asType == "Hashtag", var name = tag["name"]?.stringValue else { return nil }
+            if name.hasPrefix("#") { name.removeFirst() }
+            return name.isEmpty || name.count > 100 ? nil : name.lowercased()
+        }
         return StoredObject(
             id: id, type: type, attributedTo: author, audience: audience ?? object["audience"]?.linkID,
             inReplyTo: object["inReplyTo"]?.linkID, name: object["name"]?.stringValue,
             content: object["content"]?.stringValue ?? "",
             published: object["published"]?.stringValue.flatMap(ISO8601.date),
             updated: object["updated"]?.stringValue.flatMap(ISO8601.date), document: object.serializedBytes(),
-            originDomain: authority(id) ?? "")
+            originDomain: authority(id) ?? "", kind: object["inReplyTo"] == nil ? (kind ?? "discussion") : nil,
+            language: language, tags: Array(tags.prefix(20)),
+            acceptedAnswer: object["acceptedAnswer"]?.linkID ?? object["praxis:acceptedAnswer"]?.linkID)
     }
 }

@@ -88,12 +88,26 @@ public struct SocialService: Sendable {
     /// Posts a note to a community the member belongs to (accepted follow). A local community
     /// stores it and relays it to its followers; a remote one receives a `Create`.
     @discardableResult
-    public func post(member: String, community: String, content: String, name: String? = nil) async throws -> StoredObject {
+    ///
+    /// A thread has a `kind` (discussion, question, announcement, case study) and usually a title;
+    /// a reply names the post it answers with `inReplyTo` (a thread or another reply in the same
+    /// community).
+    public func post(member: String, community: String, content: String, name: String? = nil,
+                     kind: ThreadKind = .discussion, inReplyTo: String? = nil, tags: [String] = [],
+                     language: String? = nil) async throws -> StoredObject {
         let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, text.count <= 20_000 else {
             throw CommunityError(.invalid, "a post must have 1 to 20,000 characters")
         }
         if let name { try Names.validateText(name, what: "title") }
+        guard tags.count <= 10, tags.allSatisfy({ !$0.isEmpty && $0.count <= 50 && !$0.contains(where: \.isWhitespace) }) else {
+            throw CommunityError(.invalid, "up to 10 tags of 1 to 50 characters without spaces")
+        }
+        if let language {
+            guard language.count <= 35, language.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+                throw CommunityError(.invalid, "language must be a language tag such as fr, nl or es")
+            }
+        }
         let context = context
         let account = try await activeAccount(member)
         let authorID = context.urls.actor(account.actor)
@@ -104,8 +118,9 @@ public struct SocialService: Sendable {
         let to: [String] = membersOnly ? [community] : [ActivityStreams.publicCollection]
         let cc: [String] = membersOnly ? [] : [community]
         var note: JSONObject = [
+            "@context": ActivityStreams.contentContext,
             "id": .string(objectID),
-            "type": "Note",
+            "type": inReplyTo == nil ? "Page" : "Note",
             "attributedTo": .string(authorID),
             "content": .string(text),
             "to": .array(to.map(JSON.string)),
@@ -114,6 +129,13 @@ public struct SocialService: Sendable {
             "published": .string(published),
         ]
         if let name { note["name"] = .string(name) }
+        if let inReplyTo { note["inReplyTo"] = .string(inReplyTo) } else { note["kind"] = .string(kind.rawValue) }
+        if let language {
+            note["contentMap"] = [language.lowercased(): .string(text)]
+        }
+        if !tags.isEmpty {
+            note["tag"] = .array(tags.map { ["type": "Hashtag", "name": .string("#" + $0.lowercased())] })
+        }
         let create = ActivityBuilder.activity(
             id: context.publisher.newActivityID(), type: "Create", actor: authorID, object: .object(note),
             to: to, cc: cc, audience: community, published: published)
@@ -124,9 +146,15 @@ public struct SocialService: Sendable {
             else { throw CommunityError(.forbidden, "join \(community) before posting there") }
             let stored = try FederationContext.storedObject(from: .object(finalNote), audience: community,
                                                             origin: context.urls.domain)
+            do {
+                try FederationContext.validateThreading(stored, db: db)
+            } catch {
+                throw CommunityError(.invalid, "\(error)")
+            }
             try ObjectRepository(db).upsert(stored)
             if let remoteInbox {
-                try context.publisher.publish(create, by: account.actor, orderingKey: objectID, inboxes: [remoteInbox], db: db)
+                let key = try FederationContext.threadRoot(of: inReplyTo ?? objectID, db: db)
+                try context.publisher.publish(create, by: account.actor, orderingKey: key, inboxes: [remoteInbox], db: db)
             } else {
                 try OutboxRepository(db).append(
                     activityID: create["id"]?.stringValue ?? objectID, actorID: account.actor.id, type: "Create",
@@ -142,17 +170,54 @@ public struct SocialService: Sendable {
         return stored
     }
 
+    /// Marks `answer` as the accepted answer of the member's own question; federates as an
+    /// `Update` of the question.
+    public func acceptAnswer(member: String, question: String, answer: String) async throws {
+        try await change(member: member, objectID: question, content: nil, acceptedAnswer: answer)
+    }
+
+    /// Marks a post "helpful" (`Like`), relayed by its community to every member node.
+    public func markHelpful(member: String, objectID: String) async throws {
+        let context = context
+        let account = try await activeAccount(member)
+        let actorID = context.urls.actor(account.actor)
+        let object = try await context.store.database.read { db in try ObjectRepository(db).find(id: objectID) }
+        guard let object, object.deletedAt == nil, let community = object.audience else {
+            throw CommunityError(.notFound, "no post \(objectID)")
+        }
+        let (remoteInbox, _) = try await target(community)
+        let like = ActivityBuilder.activity(
+            id: context.publisher.newActivityID(), type: "Like", actor: actorID, object: .string(objectID), to: [community],
+            audience: community)
+        let queued = try await context.store.database.write { db -> Bool in
+            guard let membership = try FollowRepository(db).find(follower: actorID, followed: community),
+                membership.state == .accepted
+            else { throw CommunityError(.forbidden, "join \(community) before marking its posts") }
+            guard try ObjectRepository(db).like(objectID: objectID, actor: actorID, activityID: like["id"]?.stringValue ?? "")
+            else { return false }
+            let key = try FederationContext.threadRoot(of: objectID, db: db)
+            if let remoteInbox {
+                try context.publisher.publish(like, by: account.actor, orderingKey: key, inboxes: [remoteInbox], db: db)
+            } else if let group = try context.localActor(community, db: db) {
+                try GroupRelay.announce(like, by: group, context: context, db: db)
+            }
+            return true
+        }
+        if queued { context.wakeDelivery() }
+    }
+
     /// Edits the text of one's own note; the change federates as `Update`.
     public func edit(member: String, objectID: String, content: String) async throws {
-        try await change(member: member, objectID: objectID, content: content)
+        try await change(member: member, objectID: objectID, content: content, acceptedAnswer: nil)
     }
 
     /// Deletes one's own note; it becomes a tombstone on every node that has a copy.
     public func delete(member: String, objectID: String) async throws {
-        try await change(member: member, objectID: objectID, content: nil)
+        try await change(member: member, objectID: objectID, content: nil, acceptedAnswer: nil)
     }
 
-    private func change(member: String, objectID: String, content: String?) async throws {
+    /// Updates the text or the accepted answer of one's own post, or deletes it when both are nil.
+    private func change(member: String, objectID: String, content: String?, acceptedAnswer: String?) async throws {
         let context = context
         let account = try await activeAccount(member)
         let authorID = context.urls.actor(account.actor)
@@ -164,15 +229,26 @@ public struct SocialService: Sendable {
         let to: [String] = membersOnly ? [community] : [ActivityStreams.publicCollection]
         let cc: [String] = membersOnly ? [] : [community]
         let activity: JSON
-        if let content {
-            let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !text.isEmpty, text.count <= 20_000 else {
-                throw CommunityError(.invalid, "a post must have 1 to 20,000 characters")
-            }
+        if content != nil || acceptedAnswer != nil {
             guard case .object(var note) = try JSON.parse(existing.document) else {
                 throw CommunityError(.invalid, "the stored post cannot be read")
             }
-            note["content"] = .string(text)
+            if let content {
+                let text = content.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !text.isEmpty, text.count <= 20_000 else {
+                    throw CommunityError(.invalid, "a post must have 1 to 20,000 characters")
+                }
+                note["content"] = .string(text)
+                if let map = note["contentMap"]?.objectValue, let language = map.keys.first {
+                    note["contentMap"] = [language: .string(text)]
+                }
+            }
+            if let acceptedAnswer {
+                guard existing.kind == ThreadKind.question.rawValue else {
+                    throw CommunityError(.invalid, "only questions have an accepted answer")
+                }
+                note["acceptedAnswer"] = .string(acceptedAnswer)
+            }
             note["updated"] = .string(ISO8601.string(Date()))
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Update", actor: authorID, object: .object(note),
@@ -184,15 +260,22 @@ public struct SocialService: Sendable {
         }
         try await context.store.database.write { db in
             let objects = ObjectRepository(db)
-            if content != nil, let object = activity["object"] {
+            if content != nil || acceptedAnswer != nil, let object = activity["object"] {
                 var stored = try FederationContext.storedObject(from: object, audience: community, origin: context.urls.domain)
                 stored.published = existing.published
+                stored.kind = existing.kind
+                do {
+                    try FederationContext.validateThreading(stored, db: db)
+                } catch {
+                    throw CommunityError(.invalid, "\(error)")
+                }
                 try objects.upsert(stored)
             } else {
                 try objects.markDeleted(id: objectID)
             }
             if let remoteInbox {
-                try context.publisher.publish(activity, by: account.actor, orderingKey: objectID, inboxes: [remoteInbox], db: db)
+                let key = try FederationContext.threadRoot(of: objectID, db: db)
+                try context.publisher.publish(activity, by: account.actor, orderingKey: key, inboxes: [remoteInbox], db: db)
             } else if let group = try context.localActor(community, db: db) {
                 try OutboxRepository(db).append(
                     activityID: activity["id"]?.stringValue ?? "", actorID: account.actor.id,
