@@ -35,6 +35,9 @@ public struct GroupContentHandler: ActivityHandler {
             guard let group = try audience.lazy.compactMap({ try context.localActor($0, db: db) })
                 .first(where: { $0.kind == .group })
             else {
+                // Likes of things outside the communities (a member's profile, another server's
+                // post) are acknowledged and ignored, as ActivityPub allows.
+                if activity.type == "Like" { return false }
                 throw ActivityRejection("\(activity.type) is not addressed to a community of this node")
             }
             let groupID = context.urls.actor(group)
