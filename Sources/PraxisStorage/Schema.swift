@@ -52,5 +52,6 @@ public enum Schema {
         Schema.remote,
         Schema.delivery,
         Schema.threads,
+        Schema.conduct,
     ]
 }

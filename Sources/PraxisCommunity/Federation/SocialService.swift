@@ -19,6 +19,12 @@ public struct SocialService: Sendable {
     public func follow(member: String, target: String) async throws -> Follow {
         let context = context
         let account = try await activeAccount(member)
+        guard account.affiliation != .supplier else {
+            throw CommunityError(.forbidden, "suppliers cannot join practitioner communities")
+        }
+        if let scope = try await context.store.database.read({ db in try InvitationRepository(db).guestScope(accountID: account.actor.id) }) {
+            throw CommunityError(.forbidden, "your invitation covers \(scope.community) only")
+        }
         let targetID: String
         var targetInbox: String?
         if context.isLocal(target) {
@@ -144,6 +150,9 @@ public struct SocialService: Sendable {
             guard let membership = try FollowRepository(db).find(follower: authorID, followed: community),
                 membership.state == .accepted
             else { throw CommunityError(.forbidden, "join \(community) before posting there") }
+            let localName = context.isLocal(community) ? try context.localActor(community, db: db)?.username : nil
+            try PostingRules.check(account, community: community, localCommunity: localName, inReplyTo: inReplyTo,
+                                   tags: tags, context: context, db: db)
             let stored = try FederationContext.storedObject(from: .object(finalNote), audience: community,
                                                             origin: context.urls.domain)
             do {
