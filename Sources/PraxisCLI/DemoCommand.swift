@@ -53,6 +53,10 @@ enum DemoCommand {
         var askerNode: Int
         var community: String
         var communityNode: Int
+        var title: String
+        var tags: [String]
+        var language: String
+        var answerLanguage: String
         var question: String
         var answerer: String
         var answer: String
@@ -61,11 +65,15 @@ enum DemoCommand {
     static let conversations: [Conversation] = [
         Conversation(
             asker: "amelie", askerNode: 0, community: "europese-drempels", communityNode: 1,
+            title: "Seuils européens et accords-cadres à lots", tags: ["seuils", "accord-cadre"], language: "fr",
+            answerLanguage: "nl",
             question: "Bonjour ! Comment calculez-vous le seuil européen pour un accord-cadre en plusieurs lots ?",
             answerer: "daan",
             answer: "Hallo Amélie, wij tellen de geraamde waarde van alle percelen samen (art. 5, lid 9, Richtlijn 2014/24/EU)."),
         Conversation(
             asker: "lucia", askerNode: 2, community: "marches-numeriques", communityNode: 0,
+            title: "Reversibilidad en contratos de nube", tags: ["cloud", "reversibilidad"], language: "es",
+            answerLanguage: "fr",
             question: "¿Cómo evaluáis la reversibilidad en los contratos de servicios en la nube?",
             answerer: "amelie",
             answer: "Nous demandons un plan de réversibilité chiffré dans l'offre, noté dans le critère technique."),
@@ -214,14 +222,32 @@ enum DemoCommand {
                     console.err("demo: \(conversation.asker) could not join \(community) in time; skipping the conversation")
                     continue
                 }
-                try await asker.federation.social.post(member: conversation.asker, community: community,
-                                                       content: conversation.question)
-                try await home.federation.social.post(member: conversation.answerer, community: community,
-                                                      content: conversation.answer)
+                let question = try await asker.federation.social.post(
+                    member: conversation.asker, community: community, content: conversation.question,
+                    name: conversation.title, kind: .question, tags: conversation.tags, language: conversation.language)
+                // The answer is a reply on the community's node, which must have the question first.
+                guard await waitUntilStored(home, question.id) else {
+                    console.err("demo: the question did not reach \(community) in time; skipping the answer")
+                    continue
+                }
+                let answer = try await home.federation.social.post(
+                    member: conversation.answerer, community: community, content: conversation.answer,
+                    inReplyTo: question.id, language: conversation.answerLanguage)
+                guard await waitUntilStored(asker, answer.id) else { continue }
+                try await asker.federation.social.acceptAnswer(member: conversation.asker, question: question.id,
+                                                               answer: answer.id)
             } catch {
                 console.err("demo: the conversation in \(community) could not be seeded: \(error)")
             }
         }
+    }
+
+    static func waitUntilStored(_ node: PraxisNode, _ objectID: String) async -> Bool {
+        for _ in 0..<100 {
+            if (try? await node.store.database.read({ db in try ObjectRepository(db).find(id: objectID) })) != nil { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 
     static func waitUntilAccepted(_ node: PraxisNode, follower: String, community: String) async -> Bool {
