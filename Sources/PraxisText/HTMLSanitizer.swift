@@ -59,21 +59,10 @@ public enum HTMLSanitizer {
     private struct Builder {
         var output = ""
         var stack: [String] = []
-        /// While set, everything is dropped until the matching end tag: (element, nesting count).
-        var dropping: (name: String, depth: Int)?
+        var dropper = DroppedContent()
 
         mutating func consume(_ token: HTMLToken) {
-            if let (name, depth) = dropping {
-                switch token {
-                case let .startTag(tag, _, selfClosing) where tag == name && !selfClosing:
-                    dropping = (name, depth + 1)
-                case let .endTag(tag) where tag == name:
-                    dropping = depth > 1 ? (name, depth - 1) : nil
-                default:
-                    break
-                }
-                return
-            }
+            if dropper.drops(token) { return }
             switch token {
             case let .text(text):
                 HTMLEscape.append(text.unicodeScalars, to: &output)
@@ -85,13 +74,6 @@ public enum HTMLSanitizer {
         }
 
         mutating func start(_ name: String, attributes: [(name: String, value: String)], selfClosing: Bool) {
-            if HTMLSanitizer.droppedWithContent.contains(name) {
-                let foreignSelfClosing = selfClosing && (name == "svg" || name == "math")
-                if !HTMLSanitizer.voidElements.contains(name) && !foreignSelfClosing {
-                    dropping = (name, 1)
-                }
-                return
-            }
             guard HTMLSanitizer.allowedElements.contains(name) else { return }
             if name == "br" {
                 output += "<br>"
@@ -150,5 +132,37 @@ public enum HTMLSanitizer {
         mutating func closeAll() {
             close(downTo: 0)
         }
+    }
+}
+
+/// Follows the elements removed together with their content (``HTMLSanitizer/droppedWithContent``).
+///
+/// From such a start tag to its matching end tag every token is dropped; nested elements of the
+/// same name are counted so `<svg><svg></svg>x</svg>` drops `x` too. Void elements and self-closing
+/// `svg`/`math` have no content. An element never closed drops the rest of the input.
+struct DroppedContent {
+    private var open: (name: String, depth: Int)?
+
+    /// Returns true when `token` is, or is inside, removed content.
+    mutating func drops(_ token: HTMLToken) -> Bool {
+        if let (name, depth) = open {
+            switch token {
+            case let .startTag(tag, _, selfClosing) where tag == name && !selfClosing:
+                open = (name, depth + 1)
+            case let .endTag(tag) where tag == name:
+                open = depth > 1 ? (name, depth - 1) : nil
+            default:
+                break
+            }
+            return true
+        }
+        guard case let .startTag(name, _, selfClosing) = token, HTMLSanitizer.droppedWithContent.contains(name) else {
+            return false
+        }
+        let foreignSelfClosing = selfClosing && (name == "svg" || name == "math")
+        if !HTMLSanitizer.voidElements.contains(name) && !foreignSelfClosing {
+            open = (name, 1)
+        }
+        return true
     }
 }

@@ -218,6 +218,7 @@ enum BlockParser {
         var loose = false
         var itemHasInnerBlank: [Bool] = []
         var currentHasInnerBlank = false
+        var currentHasContent = !marker.isEmpty
         var index = first + 1
         while index < lines.count {
             let line = lines[index]
@@ -228,10 +229,11 @@ enum BlockParser {
             }
             let (indent, _) = indentation(of: line)
             if indent >= column {
-                if !pendingBlanks.isEmpty, current.contains(where: { !isBlank($0) }) { currentHasInnerBlank = true }
+                if !pendingBlanks.isEmpty, currentHasContent { currentHasInnerBlank = true }
                 current.append(contentsOf: pendingBlanks)
                 pendingBlanks.removeAll()
                 current.append(strip(columns: column, from: line))
+                currentHasContent = true
             } else if case let .listItem(next)? = start(of: line, depth: depth),
                 next.ordered == marker.ordered, next.marker == marker.marker
             {
@@ -241,6 +243,7 @@ enum BlockParser {
                 itemHasInnerBlank.append(currentHasInnerBlank)
                 current = [next.content]
                 currentHasInnerBlank = false
+                currentHasContent = !next.isEmpty
                 column = next.contentColumn
             } else if pendingBlanks.isEmpty, let last = current.last, !isBlank(last), !interrupts(line, depth: depth) {
                 current.append(trimmedLeading(line))

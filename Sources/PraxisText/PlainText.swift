@@ -52,7 +52,7 @@ public enum PlainText {
         var pendingBreak = 0  // 0 none, 1 newline, 2 blank line
         var pendingSpace = false
         var preDepth = 0
-        var dropping: (name: String, depth: Int)?
+        var dropper = DroppedContent()
 
         private static let paragraphLike: Set<String> = [
             "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "pre", "table", "figure", "hr",
@@ -60,26 +60,11 @@ public enum PlainText {
         private static let lineLike: Set<String> = ["li", "div", "tr", "dt", "dd", "section", "article", "header", "footer"]
 
         mutating func consume(_ token: HTMLToken) {
-            if let (name, depth) = dropping {
-                switch token {
-                case let .startTag(tag, _, selfClosing) where tag == name && !selfClosing:
-                    dropping = (name, depth + 1)
-                case let .endTag(tag) where tag == name:
-                    dropping = depth > 1 ? (name, depth - 1) : nil
-                default:
-                    break
-                }
-                return
-            }
+            if dropper.drops(token) { return }
             switch token {
             case let .text(text):
                 append(text)
-            case let .startTag(name, _, selfClosing):
-                if HTMLSanitizer.droppedWithContent.contains(name) {
-                    let foreignSelfClosing = selfClosing && (name == "svg" || name == "math")
-                    if !HTMLSanitizer.voidElements.contains(name) && !foreignSelfClosing { dropping = (name, 1) }
-                    return
-                }
+            case let .startTag(name, _, _):
                 if name == "pre" { preDepth += 1 }
                 boundary(for: name)
             case let .endTag(name):
@@ -136,7 +121,7 @@ public enum PlainText {
         }
 
         func finish() -> String {
-            var result = Substring(output)
+            var result = Substring(output).drop { $0.isWhitespace }
             while let last = result.last, last.isWhitespace { result = result.dropLast() }
             return String(result)
         }

@@ -186,6 +186,8 @@ struct MarkdownTests {
             String(repeating: "- a\n  ", count: size / 6),
             String(repeating: "1. ", count: size / 3),
             String(repeating: "```\n", count: size / 4),
+            "-\n" + String(repeating: "\n", count: size / 2) + String(repeating: "  x\n\n", count: size / 10),
+            String(repeating: "> a\n", count: size / 4),
         ]
         for input in inputs {
             let html = Markdown.render(input)
