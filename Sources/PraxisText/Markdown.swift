@@ -343,22 +343,15 @@ enum BlockParser {
     }
 
     static func indentation(of line: Line) -> (columns: Int, index: Int) {
-        var columns = 0
-        var index = line.startIndex
-        while index < line.endIndex {
-            if line[index] == " " {
-                columns += 1
-            } else if line[index] == "\t" {
-                columns += 4 - columns % 4
-            } else {
-                break
-            }
-            index += 1
-        }
-        return (columns, index)
+        walkIndentation(of: line, upTo: .max)
     }
 
     static func strip(columns limit: Int, from line: Line) -> Line {
+        line[walkIndentation(of: line, upTo: limit).index...]
+    }
+
+    /// Walks leading spaces and tabs until `limit` columns are covered or the text starts.
+    private static func walkIndentation(of line: Line, upTo limit: Int) -> (columns: Int, index: Int) {
         var columns = 0
         var index = line.startIndex
         while index < line.endIndex, columns < limit {
@@ -371,7 +364,7 @@ enum BlockParser {
             }
             index += 1
         }
-        return line[index...]
+        return (columns, index)
     }
 
     static func trimmedLeading(_ line: Line) -> Line {
