@@ -1,1 +1,0 @@
-// Placeholder so SwiftPM accepts the target until the module has sources; delete when adding the first file.

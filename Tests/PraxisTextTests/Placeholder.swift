@@ -1,1 +1,0 @@
-// Placeholder so SwiftPM accepts the target until it has tests; delete when adding the first file.
