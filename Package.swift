@@ -43,7 +43,7 @@ let package = Package(
             name: "PraxisServer",
             dependencies: [
                 "PraxisCommunity", "PraxisFederation", "PraxisStorage", "PraxisHTTP", "PraxisCrypto",
-                "PraxisActivityStreams", "PraxisJSON",
+                "PraxisActivityStreams", "PraxisJSON", "PraxisText",
             ]),
         .target(
             name: "PraxisCLI",

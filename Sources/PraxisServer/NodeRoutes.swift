@@ -7,6 +7,7 @@ import PraxisHTTP
 import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
+import PraxisText
 
 /// The HTTP surface of a node: discovery (WebFinger, NodeInfo, host-meta), actor documents with
 /// content negotiation, actor collections and the HTML pages. Handlers stay thin: they parse the
@@ -286,6 +287,42 @@ public struct NodeRoutes: Sendable {
 
     // MARK: - Pages
 
+    /// The threads of a community, newest first, each with its replies. Post bodies are HTML that
+    /// went through the allowlist sanitiser when stored; they are sanitised again here, so nothing
+    /// a remote node sent can become active markup. Everything else is escaped.
+    static func threadsHTML(communityID: String, db: Connection) throws -> String {
+        let objects = ObjectRepository(db)
+        let threads = try objects.inAudience(communityID, limit: 200).filter { $0.inReplyTo == nil }.prefix(50)
+        var body = "<h2>Threads</h2>\n<ul class=\"cards\">\n"
+        for thread in threads {
+            body += "<li><article>"
+            let kind = thread.kind.map { ThreadKind(rawValue: $0) == .caseStudy ? "case study" : $0 } ?? "discussion"
+            body += "<p class=\"muted\">\(HTML.escape(kind))"
+            if thread.acceptedAnswer != nil { body += " · answered" }
+            for tag in thread.tags { body += " · #\(HTML.escape(tag))" }
+            body += "</p>"
+            if let name = thread.name { body += "<h3>\(HTML.escape(name))</h3>" }
+            body += HTMLSanitizer.sanitize(thread.content)
+            body += "<p class=\"muted\">\(HTML.escape(thread.attributedTo))"
+            if let published = thread.published { body += " · \(ISO8601.string(published))" }
+            body += "</p>"
+            let replies = try objects.replies(to: thread.id, limit: 100)
+            if !replies.isEmpty {
+                body += "<ul>"
+                for reply in replies {
+                    let accepted = reply.id == thread.acceptedAnswer
+                    body += "<li>\(accepted ? "<p><strong>Accepted answer</strong></p>" : "")"
+                    body += HTMLSanitizer.sanitize(reply.content)
+                    body += "<p class=\"muted\">\(HTML.escape(reply.attributedTo)) · \(try objects.likeCount(of: reply.id)) helpful</p></li>"
+                }
+                body += "</ul>"
+            }
+            body += "</article></li>\n"
+        }
+        if threads.isEmpty { body += "<li class=\"muted\">No threads yet.</li>\n" }
+        return body + "</ul>\n"
+    }
+
     func home(_ request: HTTPRequest) async throws -> HTTPResponse {
         if Representation.negotiate(request) != .html {
             return try await actor(kind: .application, username: NodeSetup.nodeActorUsername, request)
@@ -341,15 +378,7 @@ public struct NodeRoutes: Sendable {
                 let members = try FollowRepository(db).followerCount(of: communityID)
                 body += "<p class=\"muted\">\(members) member\(members == 1 ? "" : "s")</p>\n"
                 if community.visibility == .public {
-                    let posts = try ObjectRepository(db).inAudience(communityID, limit: 50)
-                    body += "<h2>Latest posts</h2>\n<ul class=\"cards\">\n"
-                    for post in posts {
-                        body += "<li><p>\(HTML.escape(post.content))</p><p class=\"muted\">\(HTML.escape(post.attributedTo))"
-                        if let published = post.published { body += " · \(ISO8601.string(published))" }
-                        body += "</p></li>\n"
-                    }
-                    if posts.isEmpty { body += "<li class=\"muted\">No posts yet.</li>\n" }
-                    body += "</ul>\n"
+                    body += try Self.threadsHTML(communityID: communityID, db: db)
                 }
                 return HTML.page(title: community.title, nodeName: configuration.name, body: body)
             }

@@ -46,7 +46,7 @@ import Testing
         try await f.eventually("bob's post reaches node 0") { try await f.read(0, Self.object(bobs.id)) != nil }
         try await f.eventually("bob's post reaches node 2") { try await f.read(2, Self.object(bobs.id)) != nil }
         let copy = try #require(try await f.read(0, Self.object(bobs.id)))
-        #expect(copy.content == "Is a bid without the signed form non-responsive?")
+        #expect(copy.content == "<p>Is a bid without the signed form non-responsive?</p>")
         #expect(copy.audience == community)
         #expect(copy.attributedTo == f.base(1) + "/users/bob")
 
@@ -59,7 +59,7 @@ import Testing
         // Edits and deletions follow the same path.
         try await f.node(2).federation.social.edit(member: "carla", objectID: carlas.id, content: "Ask for clarification first (art. 56).")
         try await f.eventually("the edit reaches node 0") {
-            try await f.read(0, Self.object(carlas.id))?.content == "Ask for clarification first (art. 56)."
+            try await f.read(0, Self.object(carlas.id))?.content == "<p>Ask for clarification first (art. 56).</p>"
         }
         try await f.node(1).federation.social.delete(member: "bob", objectID: bobs.id)
         try await f.eventually("the deletion reaches node 2") { try await f.read(2, Self.object(bobs.id))?.deletedAt != nil }

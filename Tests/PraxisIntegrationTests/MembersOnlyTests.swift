@@ -85,7 +85,7 @@ import Testing
         try f.node(1).federation.signer.sign(&fromNL)
         let served = try await f.node(1).federation.client.send(fromNL)
         #expect(served.status == .ok)
-        #expect(try JSON.parse(served.body)["content"] == "Confidential answer")
+        #expect(try JSON.parse(served.body)["content"] == "<p>Confidential answer</p>")
         // And the members-only member list does not exist for outsiders.
         #expect(try await f.node(2).federation.client.send(HTTPClientRequest(url: secret + "/followers")).status == .notFound)
     }

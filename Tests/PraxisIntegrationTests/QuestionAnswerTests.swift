@@ -74,9 +74,10 @@ import Testing
         try await f.node(0).federation.social.markHelpful(member: "amelie", objectID: reply.id)
 
         let expected = View(
-            question: "Seuil pour un accord-cadre à plusieurs lots ?", questionAuthor: f.base(0) + "/users/amelie",
+            question: "<p>Seuil pour un accord-cadre à plusieurs lots ?</p>", questionAuthor: f.base(0) + "/users/amelie",
             kind: "question", tags: ["seuils", "accord-cadre"], language: "fr", accepted: reply.id,
-            replies: ["Tel de waarde van alle percelen samen."], history: ["Seuil pour un accord-cadre à lots ?"], helpful: 1)
+            replies: ["<p>Tel de waarde van alle percelen samen.</p>"], history: ["<p>Seuil pour un accord-cadre à lots ?</p>"],
+            helpful: 1)
         try await f.eventually("NL's view matches") { try await Self.view(f, node: 1, question: question.id) == expected }
         try await f.eventually("FR's view matches") { try await Self.view(f, node: 0, question: question.id) == expected }
         for index in 0..<2 {

@@ -4,6 +4,7 @@ import PraxisFederation
 import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
+import PraxisText
 
 /// A reply whose parent is not (yet) known here; the processor retries it.
 struct MissingParent: Error, CustomStringConvertible {
@@ -118,7 +119,8 @@ public struct FederationContext: Sendable {
         return StoredObject(
             id: id, type: type, attributedTo: author, audience: audience ?? object["audience"]?.linkID,
             inReplyTo: object["inReplyTo"]?.linkID, name: object["name"]?.stringValue,
-            content: object["content"]?.stringValue ?? "",
+            // Whatever another node sent, only allowlisted, inert HTML is stored and shown.
+            content: HTMLSanitizer.sanitize(object["content"]?.stringValue ?? ""),
             published: object["published"]?.stringValue.flatMap(ISO8601.date),
             updated: object["updated"]?.stringValue.flatMap(ISO8601.date), document: object.serializedBytes(),
             originDomain: authority(id) ?? "", kind: object["inReplyTo"] == nil ? (kind ?? "discussion") : nil,

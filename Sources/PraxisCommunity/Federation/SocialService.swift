@@ -4,6 +4,7 @@ import PraxisFederation
 import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
+import PraxisText
 
 /// What a local member does that federates: following communities (local or on other nodes) and
 /// posting, editing and deleting notes in them.
@@ -128,7 +129,10 @@ public struct SocialService: Sendable {
             "id": .string(objectID),
             "type": inReplyTo == nil ? "Page" : "Note",
             "attributedTo": .string(authorID),
-            "content": .string(text),
+            // Members write a small Markdown subset; AS2 carries the rendered HTML in `content` and
+            // the Markdown in `source`, as Mastodon and Lemmy do.
+            "content": .string(Markdown.render(text)),
+            "source": ["content": .string(text), "mediaType": "text/markdown"],
             "to": .array(to.map(JSON.string)),
             "cc": .array(cc.map(JSON.string)),
             "audience": .string(community),
@@ -137,7 +141,7 @@ public struct SocialService: Sendable {
         if let name { note["name"] = .string(name) }
         if let inReplyTo { note["inReplyTo"] = .string(inReplyTo) } else { note["kind"] = .string(kind.rawValue) }
         if let language {
-            note["contentMap"] = [language.lowercased(): .string(text)]
+            note["contentMap"] = [language.lowercased(): .string(Markdown.render(text))]
         }
         if !tags.isEmpty {
             note["tag"] = .array(tags.map { ["type": "Hashtag", "name": .string("#" + $0.lowercased())] })
@@ -247,9 +251,10 @@ public struct SocialService: Sendable {
                 guard !text.isEmpty, text.count <= 20_000 else {
                     throw CommunityError(.invalid, "a post must have 1 to 20,000 characters")
                 }
-                note["content"] = .string(text)
+                note["content"] = .string(Markdown.render(text))
+                note["source"] = ["content": .string(text), "mediaType": "text/markdown"]
                 if let map = note["contentMap"]?.objectValue, let language = map.keys.first {
-                    note["contentMap"] = [language: .string(text)]
+                    note["contentMap"] = [language: .string(Markdown.render(text))]
                 }
             }
             if let acceptedAnswer {
