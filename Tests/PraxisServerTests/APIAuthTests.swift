@@ -123,6 +123,16 @@ import Testing
         }
         #expect(try await t.call(.get, "/me", token: token).status == .unauthorized)
 
+        // Sessions dead for more than a week are forgotten at the next sign-in.
+        try await t.store.database.write { db in
+            try db.run("UPDATE sessions SET expires_at = ? WHERE token_hash = ?", Int64(Date().timeIntervalSince1970) - 8 * 86_400, hash)
+        }
+        _ = try await t.signIn("cleo")
+        let kept = try await t.store.database.read { db in
+            try db.scalar(Int.self, "SELECT count(*) FROM sessions WHERE token_hash = ?", hash)
+        }
+        #expect(kept == 0)
+
         let bob = try await t.signIn("bob")
         #expect(try await t.call(.get, "/communities", token: bob).status == .ok)
         try t.node.accounts.setStatus(.suspended, username: "bob")

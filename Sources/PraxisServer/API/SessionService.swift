@@ -60,6 +60,8 @@ struct SessionService: Sendable {
             let session = try SessionRepository(db).insert(
                 tokenHash: hash, accountID: account.actor.id, expiresAt: expires, userAgent: agent)
             try AccountRepository(db).markActive(actorID: account.actor.id)
+            // Sign-ins are rare next to other requests: a good moment to forget long-dead sessions.
+            try SessionRepository(db).prune()
             return (session, account)
         }
         guard let (session, account) = opened else { throw APIError.unauthenticated(Self.signInRefusal) }
