@@ -74,6 +74,8 @@ public struct NodeRoutes: Sendable {
         }
         router.get("/objects/:id") { request in try await routes.object(request) }
         router.get("/activities/:id") { request in try await routes.activity(request) }
+        // The client API (JSON, bearer tokens) that the web UI and other clients use.
+        APIRoutes(store: store, social: federation?.social).register(into: &router)
         if let federation {
             let limit = InboxPipeline.maxBodySize
             router.post("/inbox", maxBodySize: limit) { request in

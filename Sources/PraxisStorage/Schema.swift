@@ -47,10 +47,11 @@ public enum Schema {
             """),
         // Later versions live beside the code that owns their tables: Schema+Inbox.swift (trust
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
-        // (delivery queue).
+        // (delivery queue), Schema+Sessions.swift (client API sessions).
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
+        Schema.sessions,
         Schema.threads,
         Schema.conduct,
     ]

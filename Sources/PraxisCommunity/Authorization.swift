@@ -1,0 +1,156 @@
+import PraxisFederation
+import PraxisSQLite
+import PraxisStorage
+
+/// What one account may do, decided in one place from its role, affiliation and status and from
+/// its memberships (the state of its follows).
+///
+/// Handlers ask; they never decide themselves. The rules:
+/// - a non-active (pending or suspended) account may do nothing;
+/// - suppliers never join, read or post in practitioner communities, nor follow remote ones;
+/// - a public community is visible to everyone; a members-only one only to its accepted members
+///   and its owner, and to everyone else it does not exist (so refusals are "not found");
+/// - posting needs an accepted membership; managing needs ownership or the node's admin role;
+/// - creating communities is for admins and moderators.
+///
+/// ```swift
+/// let authorization = try Authorization.load(account: account, urls: urls, db: db)
+/// try authorization.requireRead(community)        // throws .notFound or .forbidden
+/// ```
+public struct Authorization: Sendable {
+    public let account: Account
+    public let urls: NodeURLs
+    /// State of each follow the account has, by the followed actor's id.
+    public let memberships: [String: Follow.State]
+
+    public init(account: Account, urls: NodeURLs, memberships: [String: Follow.State]) {
+        self.account = account
+        self.urls = urls
+        self.memberships = memberships
+    }
+
+    /// Reads the account's memberships.
+    public static func load(account: Account, urls: NodeURLs, db: Connection) throws -> Authorization {
+        let follows = try FollowRepository(db).following(by: urls.actor(account.actor))
+        var memberships: [String: Follow.State] = [:]
+        for follow in follows { memberships[follow.followed] = follow.state }
+        return Authorization(account: account, urls: urls, memberships: memberships)
+    }
+
+    /// The account's actor id.
+    public var actorID: String { urls.actor(account.actor) }
+
+    var isActive: Bool { account.status == .active }
+    var isPractitioner: Bool { isActive && account.affiliation != .supplier }
+
+    /// The account's membership state in a community (local or remote), if it asked to join.
+    public func membership(of communityID: String) -> Follow.State? { memberships[communityID] }
+
+    /// True when the account is an accepted member of the community.
+    public func isMember(of communityID: String) -> Bool { memberships[communityID] == .accepted }
+
+    func isOwner(of community: Community) -> Bool { community.ownerUsername == account.actor.username }
+
+    /// Whether the community appears at all to this account (in lists, by name).
+    public func canSee(_ community: Community) -> Bool {
+        guard isActive else { return false }
+        if community.visibility == .public { return true }
+        return isPractitioner && (isMember(of: urls.community(community.actor.username)) || isOwner(of: community))
+    }
+
+    /// Whether the account may read the community's posts.
+    public func canRead(community: Community) -> Bool { isPractitioner && canSee(community) }
+
+    /// Whether the account may ask to join the community (the join policy then decides whether it
+    /// is accepted at once or waits for approval).
+    /// Members-only communities with an approval policy accept requests from people who cannot
+    /// see them yet, or nobody could ever join; invitation-only ones do not.
+    public func canJoin(_ community: Community) -> Bool { isPractitioner && community.joinPolicy != .invite }
+
+    /// Whether the account may post in a community, local or remote, named by its actor id.
+    public func canPost(in communityID: String) -> Bool { isPractitioner && isMember(of: communityID) }
+
+    /// Whether the account may follow remote communities and people.
+    public var canFollowRemote: Bool { isPractitioner }
+
+    /// Whether the account may change the community's settings and members.
+    public func canManage(community: Community) -> Bool {
+        isPractitioner && (isOwner(of: community) || (account.role == .admin && canSee(community)))
+    }
+
+    /// Whether the account may see who the members are.
+    public func canListMembers(of community: Community) -> Bool {
+        guard isPractitioner, canSee(community) else { return false }
+        return canManage(community: community) || account.role == .moderator
+            || isMember(of: urls.community(community.actor.username))
+    }
+
+    /// Whether the account may create communities on this node.
+    public var canCreateCommunity: Bool { isPractitioner && (account.role == .admin || account.role == .moderator) }
+
+    /// Whether the account may edit or delete a post.
+    public func canChange(_ post: StoredObject) -> Bool { isActive && post.attributedTo == actorID }
+
+    // MARK: - Refusals as errors
+
+    /// A community the account cannot see is reported as missing, never as forbidden.
+    public func requireSee(_ community: Community) throws(CommunityError) {
+        guard canSee(community) else { throw Self.missing(community.actor.username) }
+    }
+
+    public func requireRead(_ community: Community) throws(CommunityError) {
+        try requireSee(community)
+        guard canRead(community: community) else {
+            throw CommunityError(.forbidden, "suppliers cannot read practitioner communities")
+        }
+    }
+
+    public func requireJoin(_ community: Community) throws(CommunityError) {
+        guard isPractitioner else {
+            throw CommunityError(.forbidden, "suppliers cannot join practitioner communities")
+        }
+        guard canJoin(community) else {
+            guard canSee(community) else { throw Self.missing(community.actor.username) }
+            throw CommunityError(.forbidden, "\(community.title) admits members by invitation only")
+        }
+    }
+
+    public func requirePost(in communityID: String) throws(CommunityError) {
+        guard isPractitioner else {
+            throw CommunityError(.forbidden, "suppliers cannot post in practitioner communities")
+        }
+        guard canPost(in: communityID) else {
+            let state = membership(of: communityID)
+            throw CommunityError(
+                .forbidden,
+                state == .pending ? "your request to join \(communityID) is still pending" : "join \(communityID) before posting there")
+        }
+    }
+
+    public func requireFollowRemote() throws(CommunityError) {
+        guard canFollowRemote else {
+            throw CommunityError(.forbidden, "suppliers cannot join practitioner communities")
+        }
+    }
+
+    public func requireListMembers(of community: Community) throws(CommunityError) {
+        try requireSee(community)
+        guard canListMembers(of: community) else {
+            throw CommunityError(.forbidden, "only members, managers and moderators may see who belongs to \(community.title)")
+        }
+    }
+
+    public func requireCreateCommunity() throws(CommunityError) {
+        guard canCreateCommunity else {
+            throw CommunityError(.forbidden, "only admins and moderators may create communities")
+        }
+    }
+
+    public func requireChange(_ post: StoredObject) throws(CommunityError) {
+        guard canChange(post) else { throw CommunityError(.forbidden, "only the author may change this post") }
+    }
+
+    static func missing(_ name: String) -> CommunityError {
+        CommunityError(.notFound, "no community named \"\(name)\" on this node")
+    }
+}

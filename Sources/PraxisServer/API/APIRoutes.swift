@@ -1,0 +1,429 @@
+import Foundation
+import PraxisActivityStreams
+import PraxisCommunity
+import PraxisCrypto
+import PraxisFederation
+import PraxisHTTP
+import PraxisJSON
+import PraxisSQLite
+import PraxisStorage
+
+/// The client API under `/api/v1` (specified in `Protocol/openapi.yaml`): sign-in sessions,
+/// the signed-in account, communities, memberships, follows of remote communities and posts.
+///
+/// Every answer is JSON; errors are `{"error": {"code", "message", "field"?}}`. Handlers
+/// authenticate the bearer token, ask ``Authorization`` what the caller may do, and call the
+/// community and social use cases; they decide nothing themselves.
+public struct APIRoutes: Sendable {
+    public static let prefix = "/api/v1"
+
+    let store: NodeStore
+    let urls: NodeURLs
+    let social: SocialService?
+    let sessions: SessionService
+    let passwordCost: PasswordHash.Cost
+
+    /// - Parameters:
+    ///   - social: the node's federating use cases; without them (route tests without federation)
+    ///     joining, following and posting answer 503.
+    ///   - passwordCost: scrypt cost of new password hashes (lowered only by tests).
+    ///   - sessionLifetime: how long a token stays valid after sign-in.
+    public init(store: NodeStore, social: SocialService?, passwordCost: PasswordHash.Cost = .standard,
+                sessionLifetime: TimeInterval = 30 * 86_400) {
+        self.store = store
+        self.urls = NodeURLs(configuration: store.configuration)
+        self.social = social
+        self.passwordCost = passwordCost
+        self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
+    }
+
+    /// What an authenticated handler receives.
+    struct Context: Sendable {
+        var caller: SessionService.Caller
+        var authorization: Authorization
+        var username: String { caller.account.actor.username }
+    }
+
+    typealias AuthedHandler = @Sendable (HTTPRequest, Context) async throws -> HTTPResponse
+
+    /// Adds the API's routes to `router`.
+    public func register(into router: inout Router) {
+        let api = self
+        let p = Self.prefix
+        let small = APIBody.maxBytes
+        let large = APIBody.postMaxBytes
+        router.post("\(p)/auth/sign-in", maxBodySize: small, open { try await api.signIn($0) })
+        router.post("\(p)/auth/sign-out", maxBodySize: small, authed { _, c in try await api.signOut(c) })
+        router.get("\(p)/me", authed { _, c in try await api.me(c) })
+        router.post("\(p)/me/password", maxBodySize: small, authed { r, c in try await api.changePassword(r, c) })
+        router.get("\(p)/communities", authed { _, c in try await api.communities(c) })
+        router.post("\(p)/communities", maxBodySize: small, authed { r, c in try await api.createCommunity(r, c) })
+        router.get("\(p)/communities/:name", authed { r, c in try await api.community(r, c) })
+        router.post("\(p)/communities/:name/join", maxBodySize: small, authed { r, c in try await api.join(r, c) })
+        router.post("\(p)/communities/:name/leave", maxBodySize: small, authed { r, c in try await api.leave(r, c) })
+        router.get("\(p)/communities/:name/posts", authed { r, c in try await api.posts(r, c) })
+        router.post("\(p)/communities/:name/posts", maxBodySize: large, authed { r, c in try await api.postInLocal(r, c) })
+        router.get("\(p)/communities/:name/members", authed { r, c in try await api.members(r, c) })
+        router.post("\(p)/follows", maxBodySize: small, authed { r, c in try await api.follow(r, c) })
+        router.delete("\(p)/follows", authed { r, c in try await api.unfollow(r, c) })
+        router.post("\(p)/posts", maxBodySize: large, authed { r, c in try await api.post(r, c) })
+        router.patch("\(p)/posts/:id", maxBodySize: large, authed { r, c in try await api.editPost(r, c) })
+        router.delete("\(p)/posts/:id", authed { r, c in try await api.deletePost(r, c) })
+        for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
+            router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
+                throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
+            })
+        }
+    }
+
+    // MARK: - Plumbing
+
+    /// Turns every error into the API's JSON error, and keeps answers out of shared caches.
+    func open(_ handler: @escaping Router.Handler) -> Router.Handler {
+        { request in
+            var response: HTTPResponse
+            do {
+                response = try await handler(request)
+            } catch {
+                response = APIError.from(error).response
+            }
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        }
+    }
+
+    /// Authenticates the bearer token and loads the caller's authorisation before `handler`.
+    func authed(_ handler: @escaping AuthedHandler) -> Router.Handler {
+        let sessions = sessions
+        let store = store
+        let urls = urls
+        return open { request in
+            let caller = try await sessions.authenticate(authorization: request.headers["Authorization"])
+            let account = caller.account
+            let authorization = try await store.database.read { db in
+                try Authorization.load(account: account, urls: urls, db: db)
+            }
+            return try await handler(request, Context(caller: caller, authorization: authorization))
+        }
+    }
+
+    func requireSocial() throws -> SocialService {
+        guard let social else {
+            throw APIError(.serviceUnavailable, "unavailable", "federation is not running on this node; try again later")
+        }
+        return social
+    }
+
+    /// The named local community, or 404.
+    func findCommunity(_ request: HTTPRequest) async throws -> Community {
+        let name = (request.parameters["name"] ?? "").lowercased()
+        let community = try await store.database.read { db in try CommunityRepository(db).find(username: name) }
+        guard let community else { throw APIError.notFound("no community named \"\(name)\" on this node") }
+        return community
+    }
+
+    static func json(_ value: JSON, status: HTTPStatus = .ok) -> HTTPResponse { .json(value, status: status) }
+
+    static let noContent = HTTPResponse(status: .noContent)
+
+    // MARK: - Sessions and the account
+
+    func signIn(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let body = try APIBody.parse(request)
+        let username = try body.requiredString("username")
+        let password = try body.requiredString("password")
+        let signedIn = try await sessions.signIn(
+            username: username, password: password, userAgent: request.headers["User-Agent"] ?? "")
+        return Self.json([
+            "token": .string(signedIn.token),
+            "tokenType": "Bearer",
+            "expiresAt": .string(ISO8601.string(signedIn.session.expiresAt)),
+            "account": .object(APIViews.account(signedIn.account, urls: urls)),
+        ])
+    }
+
+    func signOut(_ context: Context) async throws -> HTTPResponse {
+        try await sessions.signOut(context.caller)
+        return Self.noContent
+    }
+
+    func me(_ context: Context) async throws -> HTTPResponse {
+        var view = APIViews.account(context.caller.account, urls: urls)
+        view["communities"] = .array(try await followedCommunities(context.authorization, includeLocal: true))
+        return Self.json(.object(view))
+    }
+
+    /// The communities the account asked to join or follows, with the state of each.
+    func followedCommunities(_ authorization: Authorization, includeLocal: Bool) async throws -> [JSON] {
+        let urls = urls
+        let memberships = authorization.memberships.sorted { $0.key < $1.key }
+        return try await store.database.read { db -> [JSON] in
+            var views: [JSON] = []
+            for (id, state) in memberships {
+                if let reference = urls.localActorReference(id) {
+                    guard includeLocal, reference.kind == .group,
+                        let community = try CommunityRepository(db).find(username: reference.username)
+                    else { continue }
+                    let count = try FollowRepository(db).followerCount(of: id)
+                    views.append(APIViews.community(community, urls: urls, membership: state, memberCount: count))
+                } else {
+                    let summary = try RemoteActorSummaries(db).find(id: id)
+                    if let summary, summary.type != "Group" { continue }
+                    views.append(APIViews.remoteCommunity(id: id, summary: summary, membership: state))
+                }
+            }
+            return views
+        }
+    }
+
+    func changePassword(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let body = try APIBody.parse(request)
+        let current = try body.requiredString("current")
+        let new = try body.requiredString("new")
+        try await sessions.changePassword(context.caller, current: current, new: new)
+        return Self.noContent
+    }
+
+    // MARK: - Communities
+
+    func communities(_ context: Context) async throws -> HTTPResponse {
+        let urls = urls
+        let authorization = context.authorization
+        var views = try await store.database.read { db -> [JSON] in
+            try CommunityRepository(db).all().filter { authorization.canSee($0) }.map { community in
+                let id = urls.community(community.actor.username)
+                return APIViews.community(
+                    community, urls: urls, membership: authorization.membership(of: id),
+                    memberCount: try FollowRepository(db).followerCount(of: id))
+            }
+        }
+        views += try await followedCommunities(authorization, includeLocal: false)
+        return Self.json(["communities": .array(views)])
+    }
+
+    func community(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let community = try await findCommunity(request)
+        try context.authorization.requireSee(community)
+        let id = urls.community(community.actor.username)
+        let count = try await store.database.read { db in try FollowRepository(db).followerCount(of: id) }
+        return Self.json(APIViews.community(
+            community, urls: urls, membership: context.authorization.membership(of: id), memberCount: count))
+    }
+
+    func createCommunity(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        try context.authorization.requireCreateCommunity()
+        let body = try APIBody.parse(request)
+        let new = CommunityService.NewCommunity(
+            name: try body.requiredString("name"), title: try body.string("title"),
+            summary: try body.string("description") ?? "",
+            visibility: try body.choice("visibility", as: CommunityVisibility.self, allowed: CommunityVisibility.allCases)
+                ?? .public,
+            joinPolicy: try body.choice("joinPolicy", as: JoinPolicy.self, allowed: JoinPolicy.allCases) ?? .approval,
+            owner: context.username, parent: try body.string("parent"))
+        let service = CommunityService(store: store)
+        // Key generation (RSA) and the write are blocking work: keep them off the cooperative pool.
+        let created = try await SessionService.offPool { try service.create(new) }
+        return Self.json(APIViews.community(created, urls: urls, membership: nil, memberCount: 0), status: .created)
+    }
+
+    func join(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let community = try await findCommunity(request)
+        try context.authorization.requireJoin(community)
+        let follow = try await social.follow(member: context.username, target: urls.community(community.actor.username))
+        return Self.membership(follow)
+    }
+
+    static func membership(_ follow: Follow) -> HTTPResponse {
+        json(["target": .string(follow.followed), "state": .string(follow.state.rawValue)],
+             status: follow.state == .accepted ? .ok : .accepted)
+    }
+
+    func leave(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let community = try await findCommunity(request)
+        let id = urls.community(community.actor.username)
+        // Someone with a pending request may withdraw it even if the community is hidden from them.
+        if context.authorization.membership(of: id) == nil { try context.authorization.requireSee(community) }
+        try await social.unfollow(member: context.username, target: id)
+        return Self.noContent
+    }
+
+    func members(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let community = try await findCommunity(request)
+        try context.authorization.requireListMembers(of: community)
+        let urls = urls
+        let id = urls.community(community.actor.username)
+        let views = try await store.database.read { db -> [JSON] in
+            try FollowRepository(db).followers(of: id).map { follow in
+                if let reference = urls.localActorReference(follow.follower), reference.kind == .person {
+                    let account = try AccountRepository(db).find(username: reference.username)
+                    return APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls)
+                }
+                let remote = try RemoteActorSummaries(db).find(id: follow.follower)
+                return APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls)
+            }
+        }
+        return Self.json(["members": .array(views)])
+    }
+
+    // MARK: - Follows of remote communities
+
+    /// A local community named by a follow target (its URL or `@name@this-host`), if it is one.
+    func localCommunityName(_ target: String) -> String? {
+        if let reference = urls.localActorReference(target) { return reference.kind == .group ? reference.username : nil }
+        let handle = target.hasPrefix("@") ? String(target.dropFirst()) : target
+        let parts = handle.split(separator: "@", omittingEmptySubsequences: false)
+        guard !target.contains("/"), parts.count == 2, parts[1].lowercased() == urls.domain.lowercased() else { return nil }
+        return parts[0].lowercased()
+    }
+
+    func follow(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let body = try APIBody.parse(request)
+        let target = try body.requiredString("target").trimmingCharacters(in: .whitespaces)
+        guard !target.isEmpty, target.utf8.count <= 2048 else {
+            throw APIError.invalid("\"target\" must be an actor URL or an @name@host handle", field: "target")
+        }
+        if let name = localCommunityName(target) {
+            var local = request
+            local.parameters["name"] = name
+            return try await join(local, context)
+        }
+        if urls.localActorReference(target) != nil || target.hasPrefix(urls.base + "/") {
+            throw APIError.invalid("only communities can be followed here; \(target) is not one", field: "target")
+        }
+        try context.authorization.requireFollowRemote()
+        guard target.hasPrefix("https://") || target.hasPrefix("http://") || target.contains("@") else {
+            throw APIError.invalid("\"target\" must be an actor URL or an @name@host handle", field: "target")
+        }
+        let follow = try await social.follow(member: context.username, target: target)
+        return Self.membership(follow)
+    }
+
+    func unfollow(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        guard let target = request.queryItems["target"]?.trimmingCharacters(in: .whitespaces), !target.isEmpty else {
+            throw APIError.badRequest("name the community to leave with ?target=URL or ?target=@name@host", field: "target")
+        }
+        if let name = localCommunityName(target) {
+            var local = request
+            local.parameters["name"] = name
+            return try await leave(local, context)
+        }
+        var id = target
+        if !target.hasPrefix("http") {
+            guard target.contains("@") else {
+                throw APIError.badRequest("\"target\" must be an actor URL or an @name@host handle", field: "target")
+            }
+            id = try await social.context.directory.resolve(handle: target).id
+        }
+        guard context.authorization.membership(of: id) != nil else {
+            throw APIError.notFound("you do not follow \(target)")
+        }
+        try await social.unfollow(member: context.username, target: id)
+        return Self.noContent
+    }
+
+    // MARK: - Posts
+
+    func posts(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let community = try await findCommunity(request)
+        try context.authorization.requireRead(community)
+        let query = request.queryItems
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...100).contains(value) else {
+                throw APIError.badRequest("\"limit\" must be a whole number from 1 to 100", field: "limit")
+            }
+            limit = value
+        }
+        var cursor: PostCursor?
+        if let text = query["before"], !text.isEmpty {
+            guard let parsed = APIViews.parseCursor(text) else {
+                throw APIError.badRequest("\"before\" must be a cursor returned as \"next\" by this endpoint", field: "before")
+            }
+            cursor = parsed
+        }
+        let id = urls.community(community.actor.username)
+        let (pageSize, after) = (limit, cursor)
+        let page = try await store.database.read { db in
+            try ObjectRepository(db).page(audience: id, limit: pageSize, after: after)
+        }
+        let next: JSON = page.count == limit ? page.last.map { .string(APIViews.cursor($0)) } ?? .null : .null
+        return Self.json(["posts": .array(page.map(APIViews.post)), "next": next])
+    }
+
+    func postInLocal(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let community = try await findCommunity(request)
+        try context.authorization.requireSee(community)
+        let id = urls.community(community.actor.username)
+        return try await publish(request, context, social: social, community: id)
+    }
+
+    func post(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
+        let community = try body.requiredString("community")
+        guard community.hasPrefix("https://") || community.hasPrefix("http://"), community.utf8.count <= 2048 else {
+            throw APIError.invalid("\"community\" must be the community's actor URL", field: "community")
+        }
+        if let name = localCommunityName(community) {
+            var local = request
+            local.parameters["name"] = name
+            return try await postInLocal(local, context)
+        }
+        return try await publish(request, context, social: social, community: community)
+    }
+
+    func publish(_ request: HTTPRequest, _ context: Context, social: SocialService, community: String) async throws
+        -> HTTPResponse
+    {
+        let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
+        let content = try body.requiredString("content")
+        let title = try body.string("title")
+        try context.authorization.requirePost(in: community)
+        let stored = try await social.post(member: context.username, community: community, content: content, name: title)
+        return Self.json(APIViews.post(stored), status: .created)
+    }
+
+    /// A post the caller may see, or 404 (posts in hidden communities do not exist for it).
+    func findPost(_ request: HTTPRequest, _ context: Context) async throws -> StoredObject {
+        let id = request.parameters["id"] ?? ""
+        let urls = urls
+        let authorization = context.authorization
+        let post = try await store.database.read { db -> StoredObject? in
+            guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil else { return nil }
+            if let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
+                let community = try CommunityRepository(db).find(username: reference.username),
+                !authorization.canRead(community: community)
+            {
+                return nil
+            }
+            return post
+        }
+        guard let post else { throw APIError.notFound("no post \(id)") }
+        return post
+    }
+
+    func editPost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
+        let content = try body.requiredString("content")
+        let post = try await findPost(request, context)
+        try context.authorization.requireChange(post)
+        try await social.edit(member: context.username, objectID: post.id, content: content)
+        let id = post.id
+        let updated = try await store.database.read { db in try ObjectRepository(db).find(id: id) }
+        return Self.json(APIViews.post(updated ?? post))
+    }
+
+    func deletePost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let post = try await findPost(request, context)
+        try context.authorization.requireChange(post)
+        try await social.delete(member: context.username, objectID: post.id)
+        return Self.noContent
+    }
+}
