@@ -62,7 +62,7 @@ import Testing
             try await f.read(1) { db in try ObjectRepository(db).find(id: id) } != nil
         }
         let copy = try await f.read(1) { db in try ObjectRepository(db).find(id: id) }
-        #expect(copy?.content == "Has anyone split a framework agreement into lots?")
+        #expect(copy?.content == "<p>Has anyone split a framework agreement into lots?</p>")
         #expect(copy?.audience == community)
 
         // The edit goes the same way, addressed by the URL-encoded object id.
@@ -71,7 +71,7 @@ import Testing
         #expect(editStatus == .ok)
         try await f.eventually("the edit reaches node B") {
             try await f.read(1) { db in try ObjectRepository(db).find(id: id)?.content }
-                == "Has anyone split a framework agreement into lots? (works)"
+                == "<p>Has anyone split a framework agreement into lots? (works)</p>"
         }
 
         let (leaveStatus, _) = try await call(.delete, "/follows?target=" + FormURLEncoding.percentEncode(community), token: token)

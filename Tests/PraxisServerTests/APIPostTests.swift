@@ -52,7 +52,8 @@ import Testing
         #expect(seen == ids.reversed())
         let all = try json(try await t.call(.get, "/communities/cloud/posts", token: cleo))["posts"]?.arrayValue ?? []
         #expect(all.compactMap { $0["id"]?.stringValue } == seen)
-        #expect(all.first?["content"] == "Question 5")
+        #expect(all.first?["content"] == "<p>Question 5</p>")
+        #expect(all.first?["source"] == "Question 5")
 
         let badLimit = try await t.call(.get, "/communities/cloud/posts?limit=0", token: cleo)
         #expect(badLimit.status == .badRequest)
@@ -127,10 +128,10 @@ import Testing
 
         let edited = try await t.call(.patch, path(id), token: bob, body: ["content": "Final"])
         #expect(edited.status == .ok)
-        #expect(try json(edited)["content"] == "Final")
+        #expect(try json(edited)["content"] == "<p>Final</p>")
         #expect(try json(edited)["updated"] != .null)
         let stored = try await t.store.database.read { db in try ObjectRepository(db).find(id: id) }
-        #expect(stored?.content == "Final")
+        #expect(stored?.content == "<p>Final</p>")
 
         #expect(try await t.call(.patch, path(id), token: cleo, body: ["content": "Mine now"]).status == .forbidden)
         #expect(try await t.call(.delete, path(id), token: cleo).status == .forbidden)

@@ -35,6 +35,19 @@ struct APIBody: Sendable {
         return value
     }
 
+    /// An array of strings, or nil when absent.
+    func strings(_ field: String) throws -> [String]? {
+        switch object[field] {
+        case nil, .null?: return nil
+        case .array(let items)?:
+            return try items.map { item in
+                guard let text = item.stringValue else { throw APIError.invalid("\"\(field)\" must be a list of strings", field: field) }
+                return text
+            }
+        default: throw APIError.invalid("\"\(field)\" must be a list of strings", field: field)
+        }
+    }
+
     /// A string member that must be one of `allowed`.
     func choice<T: RawRepresentable>(_ field: String, as type: T.Type, allowed: [T]) throws -> T? where T.RawValue == String {
         guard let text = try string(field) else { return nil }

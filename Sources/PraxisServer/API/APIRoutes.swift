@@ -383,8 +383,13 @@ public struct APIRoutes: Sendable {
         let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
         let content = try body.requiredString("content")
         let title = try body.string("title")
+        let kind = try body.choice("kind", as: ThreadKind.self, allowed: ThreadKind.allCases) ?? .discussion
+        let inReplyTo = try body.string("inReplyTo")
+        let tags = try body.strings("tags") ?? []
+        let language = try body.string("language")
         try context.authorization.requirePost(in: community)
-        let stored = try await social.post(member: context.username, community: community, content: content, name: title)
+        let stored = try await social.post(member: context.username, community: community, content: content, name: title,
+                                           kind: kind, inReplyTo: inReplyTo, tags: tags, language: language)
         return Self.json(APIViews.post(stored), status: .created)
     }
 

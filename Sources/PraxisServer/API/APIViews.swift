@@ -53,14 +53,22 @@ enum APIViews {
         ]
     }
 
+    /// A post: `content` is sanitised HTML (safe to insert in a page), `source` the author's
+    /// Markdown when the post was written on a Praxis node.
     static func post(_ post: StoredObject) -> JSON {
-        [
+        let source = (try? JSON.parse(post.document))?["source"]?["content"]?.stringValue
+        return [
             "id": .string(post.id),
             "type": .string(post.type),
             "community": post.audience.map { .string($0) } ?? .null,
             "author": .string(post.attributedTo),
             "title": post.name.map { .string($0) } ?? .null,
             "content": .string(post.content),
+            "source": source.map { .string($0) } ?? .null,
+            "kind": post.kind.map { .string($0) } ?? .null,
+            "tags": .array(post.tags.map { .string($0) }),
+            "language": post.language.map { .string($0) } ?? .null,
+            "acceptedAnswer": post.acceptedAnswer.map { .string($0) } ?? .null,
             "inReplyTo": post.inReplyTo.map { .string($0) } ?? .null,
             "published": post.published.map { .string(ISO8601.string($0)) } ?? .null,
             "updated": post.updated.map { .string(ISO8601.string($0)) } ?? .null,
