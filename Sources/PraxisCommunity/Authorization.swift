@@ -1,3 +1,4 @@
+import Foundation
 import PraxisFederation
 import PraxisSQLite
 import PraxisStorage
@@ -22,19 +23,50 @@ public struct Authorization: Sendable {
     public let urls: NodeURLs
     /// State of each follow the account has, by the followed actor's id.
     public let memberships: [String: Follow.State]
+    /// For a guest (an external expert): the one community and optional topic it was invited to,
+    /// and when that ends.
+    public let guestScope: GuestScope?
+    /// When the decision is made (guest scopes end).
+    public let now: Date
 
-    public init(account: Account, urls: NodeURLs, memberships: [String: Follow.State]) {
+    public struct GuestScope: Sendable, Equatable {
+        public var community: String
+        public var topic: String?
+        public var expiresAt: Date
+    }
+
+    public init(account: Account, urls: NodeURLs, memberships: [String: Follow.State], guestScope: GuestScope? = nil,
+                now: Date = Date()) {
         self.account = account
         self.urls = urls
         self.memberships = memberships
+        self.guestScope = guestScope
+        self.now = now
     }
 
-    /// Reads the account's memberships.
+    /// Reads the account's memberships and guest scope.
     public static func load(account: Account, urls: NodeURLs, db: Connection) throws -> Authorization {
         let follows = try FollowRepository(db).following(by: urls.actor(account.actor))
         var memberships: [String: Follow.State] = [:]
         for follow in follows { memberships[follow.followed] = follow.state }
-        return Authorization(account: account, urls: urls, memberships: memberships)
+        let scope = try InvitationRepository(db).guestScope(accountID: account.actor.id).map {
+            GuestScope(community: $0.community, topic: $0.topic, expiresAt: $0.expiresAt)
+        }
+        return Authorization(account: account, urls: urls, memberships: memberships, guestScope: scope)
+    }
+
+    /// A guest's scope covers `communityID` (and has not ended); everyone else is unrestricted.
+    func withinGuestScope(_ communityID: String) -> Bool {
+        guard let guestScope else { return true }
+        return guestScope.expiresAt > now && guestScope.community == communityID
+    }
+
+    /// Whether the account may read this post: guests only inside their topic until their scope
+    /// ends; members of the community always.
+    public func canRead(post: StoredObject, db: Connection) throws -> Bool {
+        guard let guestScope else { return true }
+        return try PostingRules.guestMaySee(
+            post, scope: (guestScope.community, guestScope.topic, guestScope.expiresAt), db: db, now: now)
     }
 
     /// The account's actor id.
@@ -53,7 +85,7 @@ public struct Authorization: Sendable {
 
     /// Whether the community appears at all to this account (in lists, by name).
     public func canSee(_ community: Community) -> Bool {
-        guard isActive else { return false }
+        guard isActive, withinGuestScope(urls.community(community.actor.username)) else { return false }
         if community.visibility == .public { return true }
         return isPractitioner && (isMember(of: urls.community(community.actor.username)) || isOwner(of: community))
     }
@@ -65,13 +97,17 @@ public struct Authorization: Sendable {
     /// is accepted at once or waits for approval).
     /// Members-only communities with an approval policy accept requests from people who cannot
     /// see them yet, or nobody could ever join; invitation-only ones do not.
-    public func canJoin(_ community: Community) -> Bool { isPractitioner && community.joinPolicy != .invite }
+    public func canJoin(_ community: Community) -> Bool {
+        isPractitioner && guestScope == nil && community.joinPolicy != .invite
+    }
 
     /// Whether the account may post in a community, local or remote, named by its actor id.
-    public func canPost(in communityID: String) -> Bool { isPractitioner && isMember(of: communityID) }
+    public func canPost(in communityID: String) -> Bool {
+        isPractitioner && isMember(of: communityID) && withinGuestScope(communityID)
+    }
 
     /// Whether the account may follow remote communities and people.
-    public var canFollowRemote: Bool { isPractitioner }
+    public var canFollowRemote: Bool { isPractitioner && guestScope == nil }
 
     /// Whether the account may change the community's settings and members.
     public func canManage(community: Community) -> Bool {
@@ -86,7 +122,9 @@ public struct Authorization: Sendable {
     }
 
     /// Whether the account may create communities on this node.
-    public var canCreateCommunity: Bool { isPractitioner && (account.role == .admin || account.role == .moderator) }
+    public var canCreateCommunity: Bool {
+        isPractitioner && guestScope == nil && (account.role == .admin || account.role == .moderator)
+    }
 
     /// Whether the account may edit or delete a post.
     public func canChange(_ post: StoredObject) -> Bool { isActive && post.attributedTo == actorID }

@@ -110,6 +110,26 @@ import Testing
         #expect(errorMessage(response)?.contains("already used") == true)
         response = try await n.call(.post, "/invitations/redeem", body: ["token": "nope", "username": "x", "password": "a long passphrase"])
         #expect(response.status == .notFound)
+
+        // The expert reads the topic only, and nothing once the invitation has ended.
+        try await n.accept("ana", in: "cloud")
+        let tagged = try json(try await n.call(.post, "/communities/cloud/posts", token: ana,
+                                               body: ["content": "Asbestos clauses?", "tags": ["asbestos"], "kind": "question"]))
+        let other = try json(try await n.call(.post, "/communities/cloud/posts", token: ana, body: ["content": "Another topic"]))
+        let expert = try await n.signIn("expert", password: "a long passphrase")
+        response = try await n.call(.get, "/communities/cloud/posts", token: expert)
+        #expect(response.status == .ok)
+        let visible = try json(response)["posts"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+        #expect(visible == [tagged["id"]?.stringValue].compactMap { $0 })
+        let otherPath = "/posts/" + FormURLEncoding.percentEncode(other["id"]?.stringValue ?? "")
+        #expect(try await n.call(.post, otherPath + "/helpful", token: expert).status == .notFound)
+        #expect(try await n.call(.get, "/communities/secret", token: expert).status == .notFound)
+        #expect(try await n.call(.get, "/communities/club/posts", token: expert).status == .notFound)
+        #expect(try await n.call(.post, "/follows", token: expert, body: ["target": "@someone@elsewhere.example"]).status == .forbidden)
+        try await n.store.database.write { db in
+            try db.run("UPDATE guest_scopes SET expires_at = ?", Int64(Date().timeIntervalSince1970) - 1)
+        }
+        #expect(try await n.call(.get, "/communities/cloud/posts", token: expert).status == .notFound)
     }
 
     @Test func askersAcceptAnswersAndMembersMarkHelpful() async throws {

@@ -348,10 +348,15 @@ public struct APIRoutes: Sendable {
         }
         let id = urls.community(community.actor.username)
         let (pageSize, after) = (limit, cursor)
+        let authorization = context.authorization
         let page = try await store.database.read { db in
-            try ObjectRepository(db).page(audience: id, limit: pageSize, after: after)
+            // Guests see only their topic; the page may then hold fewer posts than asked.
+            try ObjectRepository(db).page(audience: id, limit: pageSize, after: after).filter {
+                try authorization.canRead(post: $0, db: db)
+            }
         }
-        let next: JSON = page.count == limit ? page.last.map { .string(APIViews.cursor($0)) } ?? .null : .null
+        let next: JSON = page.count == limit || (context.authorization.guestScope != nil && !page.isEmpty)
+            ? page.last.map { .string(APIViews.cursor($0)) } ?? .null : .null
         return Self.json(["posts": .array(page.map(APIViews.post)), "next": next])
     }
 
@@ -400,7 +405,9 @@ public struct APIRoutes: Sendable {
         let urls = urls
         let authorization = context.authorization
         let post = try await store.database.read { db -> StoredObject? in
-            guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil else { return nil }
+            guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil,
+                try authorization.canRead(post: post, db: db)
+            else { return nil }
             if let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
                 let community = try CommunityRepository(db).find(username: reference.username),
                 !authorization.canRead(community: community)
