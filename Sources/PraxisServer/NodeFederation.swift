@@ -54,7 +54,10 @@ public final class NodeFederation: Sendable {
         let context = FederationContext(store: store, directory: directory, wakeDelivery: { delivery.wake() })
         let processor = InboxProcessor(
             database: database,
-            handlers: [FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context)],
+            handlers: [
+                FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context),
+                InviteHandler(context: context),
+            ],
             log: log)
         self.client = client
         self.keyring = keyring

@@ -100,9 +100,29 @@ public struct InvitationRepository {
         try db.queryOne("SELECT * FROM invitations WHERE token_hash = ?", tokenHash).map(Self.invitation)
     }
 
-    public func markUsed(id: Int64, by actorID: Int64, now: Date = Date()) throws {
+    public func markUsed(id: Int64, by actorID: Int64?, now: Date = Date()) throws {
         try db.run("UPDATE invitations SET used_at = ?, used_by = ? WHERE id = ? AND used_at IS NULL", now.unixSeconds, actorID, id)
         guard db.changes == 1 else { throw StorageError.invalidValue("this invitation was already used") }
+    }
+
+    /// Records the activity id of a member invitation sent over the federation.
+    public func setActivityID(_ activityID: String, id: Int64) throws {
+        try db.run("UPDATE invitations SET activity_id = ? WHERE id = ?", activityID, id)
+    }
+
+    /// The open member invitation of `invitee` (an actor id) to `community` (a local name).
+    public func openMemberInvitation(invitee: String, community: String, now: Date = Date()) throws -> Invitation? {
+        try db.queryOne(
+            """
+            SELECT * FROM invitations WHERE kind = 'member' AND invitee = ? AND community = ? AND used_at IS NULL
+                AND declined_at IS NULL AND expires_at > ? ORDER BY id DESC LIMIT 1
+            """,
+            invitee, community, now.unixSeconds
+        ).map(Self.invitation)
+    }
+
+    public func markDeclined(activityID: String, now: Date = Date()) throws {
+        try db.run("UPDATE invitations SET declined_at = ? WHERE activity_id = ? AND used_at IS NULL", now.unixSeconds, activityID)
     }
 
     public func setGuestScope(accountID: Int64, community: String, topic: String?, expiresAt: Date) throws {
@@ -131,5 +151,53 @@ public struct InvitationRepository {
             inviterID: try row.get("inviter_id"), invitee: try row.optional("invitee"), note: try row.get("note"),
             createdAt: Date(unixSeconds: try row.get("created_at")), expiresAt: Date(unixSeconds: try row.get("expires_at")),
             usedAt: used.map(Date.init(unixSeconds:)))
+    }
+}
+
+/// An invitation a local member received.
+public struct ReceivedInvitation: Sendable, Equatable {
+    public enum State: String, Sendable, Codable { case pending, accepted, declined }
+    public var activityID: String
+    public var community: String
+    public var inviter: String
+    public var note: String
+    public var receivedAt: Date
+    public var state: State
+}
+
+public struct ReceivedInvitationRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    public func insert(activityID: String, community: String, inviter: String, inviteeID: Int64, note: String,
+                       now: Date = Date()) throws {
+        try db.run(
+            """
+            INSERT INTO received_invitations (activity_id, community, inviter, invitee_id, note, received_at)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """,
+            activityID, community, inviter, inviteeID, note, now.unixSeconds)
+    }
+
+    public func all(inviteeID: Int64) throws -> [ReceivedInvitation] {
+        try db.query("SELECT * FROM received_invitations WHERE invitee_id = ? ORDER BY received_at DESC", inviteeID).map(Self.row)
+    }
+
+    public func find(activityID: String, inviteeID: Int64) throws -> ReceivedInvitation? {
+        try db.queryOne("SELECT * FROM received_invitations WHERE activity_id = ? AND invitee_id = ?", activityID, inviteeID)
+            .map(Self.row)
+    }
+
+    public func setState(_ state: ReceivedInvitation.State, activityID: String) throws {
+        try db.run("UPDATE received_invitations SET state = ? WHERE activity_id = ?", state.rawValue, activityID)
+    }
+
+    static func row(_ row: Row) throws -> ReceivedInvitation {
+        guard let state = ReceivedInvitation.State(rawValue: try row.get("state", as: String.self)) else {
+            throw StorageError.invalidValue("unknown invitation state")
+        }
+        return ReceivedInvitation(
+            activityID: try row.get("activity_id"), community: try row.get("community"), inviter: try row.get("inviter"),
+            note: try row.get("note"), receivedAt: Date(unixSeconds: try row.get("received_at")), state: state)
     }
 }

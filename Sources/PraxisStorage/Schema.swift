@@ -54,5 +54,6 @@ public enum Schema {
         Schema.sessions,
         Schema.threads,
         Schema.conduct,
+        Schema.receivedInvitations,
     ]
 }

@@ -42,7 +42,13 @@ public struct FollowHandler: ActivityHandler {
                     throw ActivityRejection("no community \(target) on this node")
                 }
                 let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
-                if community.joinPolicy == .invite {
+                let invitation = try InvitationRepository(db).openMemberInvitation(invitee: follower.id, community: local.username)
+                let followerTrusted = try policy.level(of: follower.domain, db: db) == .trusted
+                if let invitation, community.visibility == .public || followerTrusted {
+                    // Invited by a manager: admitted whatever the join policy.
+                    try InvitationRepository(db).markUsed(id: invitation.id, by: nil)
+                    state = .accepted
+                } else if community.joinPolicy == .invite {
                     state = .rejected
                 } else if community.visibility == .members, try policy.level(of: follower.domain, db: db) != .trusted {
                     // Members-only content only ever goes to trusted nodes, so a member of another
@@ -72,6 +78,13 @@ public struct FollowHandler: ActivityHandler {
 
     private func answer(_ activity: InboundActivity, accepted: Bool, commit: InboxCommit) async throws {
         guard let object = activity.json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
+        if object.asType == "Invite" {
+            // The invitee's answer to a member invitation: an acceptance arrives as its Follow;
+            // a decline closes the invitation.
+            guard !accepted, let inviteID = object.linkID else { return }
+            try await commit { db in try InvitationRepository(db).markDeclined(activityID: inviteID) }
+            return
+        }
         let followID = object.linkID
         let actorID = activity.actorID
         let context = context

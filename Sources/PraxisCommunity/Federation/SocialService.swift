@@ -54,10 +54,13 @@ public struct SocialService: Sendable {
             guard let local = try context.localActor(targetID, db: db), local.kind == .group,
                 let community = try CommunityRepository(db).find(username: local.username)
             else { throw CommunityError(.notFound, "no community \(targetID) on this node") }
-            guard community.joinPolicy != .invite else {
+            var state: Follow.State = community.joinPolicy == .open && community.visibility == .public ? .accepted : .pending
+            if let invitation = try InvitationRepository(db).openMemberInvitation(invitee: followerID, community: local.username) {
+                try InvitationRepository(db).markUsed(id: invitation.id, by: account.actor.id)
+                state = .accepted
+            } else if community.joinPolicy == .invite {
                 throw CommunityError(.forbidden, "\(community.title) admits members by invitation only")
             }
-            let state: Follow.State = community.joinPolicy == .open && community.visibility == .public ? .accepted : .pending
             let follow = Follow(
                 follower: followerID, followed: targetID, followerInbox: nil, followerDomain: context.urls.domain,
                 followedDomain: context.urls.domain, state: state, activityID: followID)
