@@ -166,4 +166,32 @@ import Testing
                                     token: ana)
         #expect(response.status == .notFound)
     }
+
+    @Test func membersInvitedByAManagerJoinInvitationOnlyCommunities() async throws {
+        let n = try APITestNode()
+        let mo = try await n.signIn("mo")  // node moderator
+        let cleo = try await n.signIn("cleo")
+        #expect(try await n.call(.post, "/communities/club/join", token: cleo).status == .notFound)
+        var response = try await n.call(.post, "/communities/club/members/invite", token: cleo, body: ["invitee": "bob"])
+        #expect(response.status == .forbidden)
+        response = try await n.call(.post, "/communities/club/members/invite", token: mo, body: [:])
+        #expect(response.status == .unprocessableContent)
+        response = try await n.call(.post, "/communities/club/members/invite", token: mo, body: ["invitee": "sam"])
+        #expect(response.status == .forbidden, "suppliers are never invited")
+        response = try await n.call(.post, "/communities/club/members/invite", token: mo, body: ["invitee": "cleo", "note": "Join us"])
+        #expect(response.status == .accepted)
+        response = try await n.call(.get, "/me/invitations", token: cleo)
+        let invitation = try #require(try json(response)["invitations"]?[0])
+        #expect(invitation["note"] == "Join us")
+        #expect(invitation["state"] == "pending")
+        response = try await n.call(.post, "/me/invitations/respond", token: cleo, body: ["invitation": invitation["id"] ?? .null])
+        #expect(response.status == .unprocessableContent)
+        response = try await n.call(.post, "/me/invitations/respond", token: cleo,
+                                    body: ["invitation": invitation["id"] ?? .null, "accept": true])
+        #expect(response.status == .noContent)
+        #expect(try await n.call(.get, "/communities/club/posts", token: cleo).status == .ok)
+        response = try await n.call(.post, "/me/invitations/respond", token: cleo,
+                                    body: ["invitation": invitation["id"] ?? .null, "accept": true])
+        #expect(response.status == .notFound, "an invitation works once")
+    }
 }

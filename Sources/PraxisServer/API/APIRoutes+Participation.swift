@@ -20,6 +20,9 @@ extension APIRoutes {
         router.post("\(p)/communities/:name/requests", maxBodySize: small, authed { r, c in try await api.decide(r, c) })
         router.post("\(p)/communities/:name/invitations", maxBodySize: small, authed { r, c in try await api.invite(r, c) })
         router.post("\(p)/invitations/redeem", maxBodySize: small, open { try await api.redeem($0) })
+        router.post("\(p)/communities/:name/members/invite", maxBodySize: small, authed { r, c in try await api.inviteMember(r, c) })
+        router.get("\(p)/me/invitations", authed { _, c in try await api.receivedInvitations(c) })
+        router.post("\(p)/me/invitations/respond", maxBodySize: small, authed { r, c in try await api.respondToInvitation(r, c) })
         router.post("\(p)/posts/:id/accept", maxBodySize: small, authed { r, c in try await api.acceptAnswer(r, c) })
         router.post("\(p)/posts/:id/helpful", maxBodySize: small, authed { r, c in try await api.helpful(r, c) })
     }
@@ -115,6 +118,40 @@ extension APIRoutes {
             try invitations.redeem(token: token, username: username, password: password, displayName: displayName, email: email)
         }
         return Self.json(.object(APIViews.account(account, urls: urls)), status: .created)
+    }
+
+    func inviteMember(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let body = try APIBody.parse(request)
+        let invitee = try body.requiredString("invitee")
+        let note = try body.string("note") ?? ""
+        let membership = MembershipService(context: try requireSocial().context)
+        try await membership.invite(manager: context.username, community: request.parameters["name"] ?? "", invitee: invitee,
+                                    note: note)
+        return HTTPResponse(status: .accepted)
+    }
+
+    func receivedInvitations(_ context: Context) async throws -> HTTPResponse {
+        let membership = MembershipService(context: try requireSocial().context)
+        let invitations = try await membership.invitations(member: context.username)
+        return Self.json(["invitations": .array(invitations.map { invitation in
+            [
+                "id": .string(invitation.activityID), "community": .string(invitation.community),
+                "inviter": .string(invitation.inviter), "note": .string(invitation.note),
+                "received": .string(ISO8601.string(invitation.receivedAt)), "state": .string(invitation.state.rawValue),
+            ]
+        })])
+    }
+
+    func respondToInvitation(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let social = try requireSocial()
+        let body = try APIBody.parse(request)
+        let invitation = try body.requiredString("invitation")
+        guard let accept = body.object["accept"]?.boolValue else {
+            throw APIError.invalid("\"accept\" must be true or false", field: "accept")
+        }
+        try await MembershipService(context: social.context).respond(member: context.username, invitation: invitation,
+                                                                     accept: accept, social: social)
+        return Self.noContent
     }
 
     func acceptAnswer(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
