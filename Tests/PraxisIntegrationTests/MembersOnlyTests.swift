@@ -57,9 +57,33 @@ import Testing
         try await f.node(0).federation.membership.decide(manager: "fred", community: "secret", follower: nina, accept: true)
         try await f.eventually("nina is accepted") { try await state(1, nina, secret) == .accepted }
 
-        // Nina asks in the members-only community; Fred answers; a public post goes to everyone.
-        let question = try await f.node(1).federation.social.post(member: "nina", community: secret, content: "Confidential question")
-        let answer = try await f.node(0).federation.social.post(member: "fred", community: secret, content: "Confidential answer")
+        // Nina asks in the members-only community; Fred answers; Nina accepts the answer and edits
+        // her question; a public post goes to everyone.
+        let question = try await f.node(1).federation.social.post(member: "nina", community: secret, content: "Confidential question",
+                                                                  name: "Conflict of interest", kind: .question)
+        try await f.eventually("the question reaches FR") {
+            try await f.read(0) { db in try ObjectRepository(db).find(id: question.id) != nil }
+        }
+        let answer = try await f.node(0).federation.social.post(member: "fred", community: secret, content: "Confidential answer",
+                                                                inReplyTo: question.id)
+        try await f.eventually("the answer reaches NL") {
+            try await f.read(1) { db in try ObjectRepository(db).find(id: answer.id) != nil }
+        }
+        try await f.node(1).federation.social.acceptAnswer(member: "nina", question: question.id, answer: answer.id)
+        try await f.node(1).federation.social.edit(member: "nina", objectID: question.id, content: "Confidential question (edited)")
+        @Sendable func thread(_ node: Int) async throws -> [String] {
+            try await f.read(node) { db in
+                let objects = ObjectRepository(db)
+                guard let q = try objects.find(id: question.id) else { return [] }
+                return [q.content, q.attributedTo, q.acceptedAnswer ?? "-"] + (try objects.replies(to: question.id).map(\.content))
+                    + (try objects.revisions(of: question.id).map(\.content))
+            }
+        }
+        try await f.eventually("FR's and NL's views of the thread agree") {
+            let fr = try await thread(0)
+            let nl = try await thread(1)
+            return fr.count == 5 && fr == nl && fr[2] == answer.id
+        }
         let publicPost = try await f.node(0).federation.social.post(member: "fred", community: open, content: "Public note")
         try await f.eventually("the answer reaches NL") {
             try await f.read(1) { db in try ObjectRepository(db).find(id: answer.id) != nil }
