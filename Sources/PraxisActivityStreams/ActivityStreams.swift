@@ -20,6 +20,8 @@ public enum ActivityStreams {
         "parent": ["@id": "praxis:parent", "@type": "@id"],
         "visibility": "praxis:visibility",
         "joinPolicy": "praxis:joinPolicy",
+        "theme": "praxis:theme",
+        "languages": "praxis:languages",
         "affiliation": "praxis:affiliation",
         "kind": "praxis:kind",
         "acceptedAnswer": ["@id": "praxis:acceptedAnswer", "@type": "@id"],

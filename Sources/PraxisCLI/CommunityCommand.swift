@@ -7,6 +7,7 @@ enum CommunityCommand {
         Usage: praxis community create --data DIR NAME [--title TEXT] [--description TEXT]
                                        [--visibility public|members] [--join open|approval|invite]
                                        [--owner USER] [--parent NAME]
+                                       [--theme sector|purchasingNetwork|project|topic] [--languages fr,nl]
                praxis community list --data DIR [--json]
 
         create  creates a community (visibility public by default, joining by approval)
@@ -20,6 +21,8 @@ enum CommunityCommand {
         var join: String
         var owner: String?
         var parent: String?
+        var theme: String
+        var languages: [String]
         var url: String
     }
 
@@ -30,15 +33,19 @@ enum CommunityCommand {
         switch sub {
         case "create":
             let args = try Arguments(
-                rest, options: ["data", "title", "description", "visibility", "join", "owner", "parent"], flags: [],
+                rest, options: ["data", "title", "description", "visibility", "join", "owner", "parent", "theme", "languages"],
+                flags: [],
                 command: "community create")
             try args.expectPositionals(1, "NAME of the community")
             let visibility = try args.choice("visibility", default: CommunityVisibility.public)
             let join = try args.choice("join", default: JoinPolicy.approval)
+            let theme = try args.choice("theme", default: ThemeKind.topic)
+            let languages = args.value("languages").map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
             let store = try PraxisCLI.openStore(args)
             let community = try CommunityService(store: store).create(
                 .init(name: args.positionals[0], title: args.value("title"), summary: args.value("description") ?? "",
-                      visibility: visibility, joinPolicy: join, owner: args.value("owner"), parent: args.value("parent")))
+                      visibility: visibility, joinPolicy: join, owner: args.value("owner"), parent: args.value("parent"),
+                      theme: theme, languages: languages))
             console.out("Created community !\(community.actor.username)@\(store.configuration.domain): \(store.configuration.baseURL)/communities/\(community.actor.username)")
         case "list":
             let args = try Arguments(rest, options: ["data"], flags: ["json"], command: "community list")
@@ -50,7 +57,7 @@ enum CommunityCommand {
                 console.out(try jsonLines(communities.map {
                     Listed(name: $0.actor.username, title: $0.title, visibility: $0.visibility.rawValue,
                            join: $0.joinPolicy.rawValue, owner: $0.ownerUsername, parent: $0.parentUsername,
-                           url: base + "/communities/" + $0.actor.username)
+                           theme: $0.theme.rawValue, languages: $0.languages, url: base + "/communities/" + $0.actor.username)
                 }))
             } else if communities.isEmpty {
                 console.out("No communities yet; create one with `praxis community create --data DIR NAME`.")

@@ -37,6 +37,8 @@ enum DemoCommand {
         var join: JoinPolicy
         var owner: String
         var parent: String?
+        var theme: ThemeKind = .topic
+        var languages: [String] = []
     }
 
     struct NodeSeed {
@@ -90,10 +92,10 @@ enum DemoCommand {
             communities: [
                 CommunitySeed(name: "marches-numeriques", title: "Marchés publics du numérique",
                               summary: "Achats de logiciels, de cloud et de services numériques.",
-                              visibility: .public, join: .open, owner: "amelie"),
+                              visibility: .public, join: .open, owner: "amelie", theme: .sector, languages: ["fr", "en"]),
                 CommunitySeed(name: "clauses-sociales", title: "Clauses sociales et environnementales",
                               summary: "Insertion, critères environnementaux, coût du cycle de vie.",
-                              visibility: .members, join: .approval, owner: "bruno"),
+                              visibility: .members, join: .approval, owner: "bruno", theme: .topic, languages: ["fr"]),
             ]),
         NodeSeed(
             name: "Expertisecentrum Aanbesteden (NL, demo)",
@@ -104,10 +106,10 @@ enum DemoCommand {
             communities: [
                 CommunitySeed(name: "aanbesteden-bouw", title: "Aanbesteden in de bouw",
                               summary: "Bouwopdrachten, EMVI en gunningscriteria.",
-                              visibility: .public, join: .approval, owner: "eva"),
+                              visibility: .public, join: .approval, owner: "eva", theme: .sector, languages: ["nl"]),
                 CommunitySeed(name: "europese-drempels", title: "Europese drempelwaarden",
                               summary: "Wanneer geldt de Europese aanbestedingsplicht?",
-                              visibility: .public, join: .open, owner: "daan"),
+                              visibility: .public, join: .open, owner: "daan", theme: .topic, languages: ["nl", "en", "fr"]),
             ]),
         NodeSeed(
             name: "Centro de Contratación Pública (ES, demo)",
@@ -118,10 +120,11 @@ enum DemoCommand {
             communities: [
                 CommunitySeed(name: "contratacion-sanitaria", title: "Contratación sanitaria",
                               summary: "Compras de hospitales y servicios de salud.",
-                              visibility: .public, join: .approval, owner: "lucia"),
+                              visibility: .public, join: .approval, owner: "lucia", theme: .purchasingNetwork, languages: ["es"]),
                 CommunitySeed(name: "equipos-medicos", title: "Equipos médicos",
                               summary: "Subcomunidad: especificaciones técnicas de equipos médicos.",
-                              visibility: .members, join: .invite, owner: "mateo", parent: "contratacion-sanitaria"),
+                              visibility: .members, join: .invite, owner: "mateo", parent: "contratacion-sanitaria",
+                              theme: .project, languages: ["es"]),
             ]),
     ]
 
@@ -272,7 +275,8 @@ enum DemoCommand {
         for community in seed.communities {
             try communities.create(.init(name: community.name, title: community.title, summary: community.summary,
                                          visibility: community.visibility, joinPolicy: community.join,
-                                         owner: community.owner, parent: community.parent))
+                                         owner: community.owner, parent: community.parent, theme: community.theme,
+                                         languages: community.languages))
         }
     }
 }

@@ -16,8 +16,13 @@ public struct CommunityService: Sendable {
         public var joinPolicy: JoinPolicy
         public var owner: String?
         public var parent: String?
+        public var theme: ThemeKind
+        public var languages: [String]
         public init(name: String, title: String? = nil, summary: String = "", visibility: CommunityVisibility = .public,
-                    joinPolicy: JoinPolicy = .approval, owner: String? = nil, parent: String? = nil) {
+                    joinPolicy: JoinPolicy = .approval, owner: String? = nil, parent: String? = nil,
+                    theme: ThemeKind = .topic, languages: [String] = []) {
+            self.theme = theme
+            self.languages = languages
             self.name = name
             self.title = title
             self.summary = summary
@@ -37,6 +42,9 @@ public struct CommunityService: Sendable {
         let title = new.title ?? new.name
         try Names.validateText(title, what: "title")
         try Names.validateText(new.summary, what: "description", max: 5000, allowEmpty: true)
+        guard new.languages.count <= 10,
+            new.languages.allSatisfy({ (2...35).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "-") } })
+        else { throw CommunityError(.invalid, "languages are up to 10 language tags such as fr, nl or es") }
         let keys = try ActorKeyFactory.generate()
         do {
             return try store.database.write { db in
@@ -59,12 +67,13 @@ public struct CommunityService: Sendable {
                 }
                 let actor = try ActorRepository(db).insert(
                     kind: .group, username: new.name, displayName: title, summary: new.summary, keys: keys)
+                let languages = new.languages.map { $0.lowercased() }
                 try CommunityRepository(db).insert(
                     actorID: actor.id, visibility: new.visibility, joinPolicy: new.joinPolicy, ownerID: ownerID,
-                    parentID: parentID)
+                    parentID: parentID, theme: new.theme, languages: languages)
                 return Community(
                     actor: actor, visibility: new.visibility, joinPolicy: new.joinPolicy, ownerUsername: new.owner,
-                    parentUsername: new.parent)
+                    parentUsername: new.parent, theme: new.theme, languages: languages)
             }
         } catch let error as StorageError {
             if case .duplicate(let message) = error { throw CommunityError(.conflict, message) }

@@ -28,6 +28,8 @@ public struct ActorDocuments: Sendable {
         if let community {
             extra["visibility"] = .string(community.visibility.rawValue)
             extra["joinPolicy"] = .string(community.joinPolicy.rawValue)
+            extra["theme"] = .string(community.theme.rawValue)
+            if !community.languages.isEmpty { extra["languages"] = .array(community.languages.map(JSON.string)) }
         }
         let document = ActorDocument(
             type: type,

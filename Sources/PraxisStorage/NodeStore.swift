@@ -191,14 +191,19 @@ public struct CommunityRepository {
     public init(_ db: Connection) { self.db = db }
 
     public func insert(actorID: Int64, visibility: CommunityVisibility, joinPolicy: JoinPolicy, ownerID: Int64?,
-                       parentID: Int64?) throws {
+                       parentID: Int64?, theme: ThemeKind = .topic, languages: [String] = []) throws {
+        let languageList = String(decoding: (try? JSONEncoder().encode(languages)) ?? Data("[]".utf8), as: UTF8.self)
         try db.run(
-            "INSERT INTO communities (actor_id, visibility, join_policy, owner_id, parent_id) VALUES (?, ?, ?, ?, ?)",
-            actorID, visibility.rawValue, joinPolicy.rawValue, ownerID, parentID)
+            """
+            INSERT INTO communities (actor_id, visibility, join_policy, owner_id, parent_id, theme, languages)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            actorID, visibility.rawValue, joinPolicy.rawValue, ownerID, parentID, theme.rawValue, languageList)
     }
 
     private static let select = """
-        SELECT a.*, c.visibility, c.join_policy, o.username AS owner_username, p.username AS parent_username
+        SELECT a.*, c.visibility, c.join_policy, c.theme, c.languages, o.username AS owner_username,
+            p.username AS parent_username
         FROM communities c JOIN actors a ON a.id = c.actor_id
         LEFT JOIN actors o ON o.id = c.owner_id LEFT JOIN actors p ON p.id = c.parent_id
         """
@@ -222,8 +227,10 @@ public struct CommunityRepository {
         guard let visibility = CommunityVisibility(rawValue: try row.get("visibility", as: String.self)),
             let join = JoinPolicy(rawValue: try row.get("join_policy", as: String.self))
         else { throw StorageError.invalidValue("unknown visibility or join policy in communities") }
+        let languages = (try? JSONDecoder().decode([String].self, from: Data((try row.get("languages", as: String.self)).utf8))) ?? []
         return Community(
             actor: try ActorRepository.actor(from: row), visibility: visibility, joinPolicy: join,
-            ownerUsername: try row.optional("owner_username"), parentUsername: try row.optional("parent_username"))
+            ownerUsername: try row.optional("owner_username"), parentUsername: try row.optional("parent_username"),
+            theme: ThemeKind(rawValue: try row.get("theme", as: String.self)) ?? .topic, languages: languages)
     }
 }

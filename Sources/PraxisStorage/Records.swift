@@ -91,6 +91,11 @@ public enum JoinPolicy: String, Sendable, Codable, CaseIterable {
     case open, approval, invite
 }
 
+/// What a community gathers around.
+public enum ThemeKind: String, Sendable, Codable, CaseIterable {
+    case sector, purchasingNetwork, project, topic
+}
+
 /// A community hosted on this node.
 public struct Community: Sendable, Equatable {
     public var actor: LocalActor
@@ -98,14 +103,19 @@ public struct Community: Sendable, Equatable {
     public var joinPolicy: JoinPolicy
     public var ownerUsername: String?
     public var parentUsername: String?
+    public var theme: ThemeKind
+    /// Language tags the community works in (`fr`, `nl`, ...), most used first.
+    public var languages: [String]
 
     public init(actor: LocalActor, visibility: CommunityVisibility, joinPolicy: JoinPolicy, ownerUsername: String?,
-                parentUsername: String?) {
+                parentUsername: String?, theme: ThemeKind = .topic, languages: [String] = []) {
         self.actor = actor
         self.visibility = visibility
         self.joinPolicy = joinPolicy
         self.ownerUsername = ownerUsername
         self.parentUsername = parentUsername
+        self.theme = theme
+        self.languages = languages
     }
 
     public var title: String { actor.displayName }

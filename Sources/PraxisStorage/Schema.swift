@@ -55,5 +55,6 @@ public enum Schema {
         Schema.threads,
         Schema.conduct,
         Schema.receivedInvitations,
+        Schema.communityProfile,
     ]
 }

@@ -50,8 +50,15 @@ func praxis(_ words: [String], environment: [String: String] = [:], secret: Stri
         #expect(listed?.first?["status"] as? String == "active")
 
         (status, out) = await praxis(["community", "create", "--data", data, "health", "--title", "Health", "--owner", "ana",
-                                      "--visibility", "members", "--join", "invite"])
+                                      "--visibility", "members", "--join", "invite", "--theme", "sector", "--languages", "fr,nl"])
         #expect(status == 0, "\(out.stderr)")
+        (status, out) = await praxis(["community", "list", "--data", data, "--json"])
+        let communities = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [[String: Any]]
+        #expect(communities?.first?["theme"] as? String == "sector")
+        #expect(communities?.first?["languages"] as? [String] == ["fr", "nl"])
+        (status, out) = await praxis(["community", "create", "--data", data, "bad", "--theme", "hobby"])
+        #expect(status != 0)
+        #expect(out.stderr.contains("sector, purchasingNetwork, project, topic"))
         (status, out) = await praxis(["community", "list", "--data", data])
         #expect(status == 0)
         #expect(out.stdout.contains("health"))

@@ -55,7 +55,7 @@ import Testing
         let node = try TestNode()
         try node.addMember("ana")
         try node.communities.create(.init(name: "cloud", title: "Cloud buying", visibility: .members, joinPolicy: .invite,
-                                          owner: "ana"))
+                                          owner: "ana", theme: .purchasingNetwork, languages: ["fr", "NL"]))
         try node.communities.create(.init(name: "saas", title: "SaaS", parent: "cloud"))
         let documents = ActorDocuments(urls: NodeURLs(configuration: node.store.configuration))
         let (group, child, app) = try node.store.database.read { db in
@@ -70,6 +70,8 @@ import Testing
         #expect(g["manuallyApprovesFollowers"] == true)
         #expect(g["visibility"] == "members")
         #expect(g["joinPolicy"] == "invite")
+        #expect(g["theme"] == "purchasingNetwork")
+        #expect(g["languages"] == ["fr", "nl"])
         #expect(g["following"] == nil)
         #expect(try #require(child)["parent"] == "https://praxis.test/communities/cloud")
         let a = try #require(app)

@@ -220,7 +220,9 @@ public struct APIRoutes: Sendable {
             visibility: try body.choice("visibility", as: CommunityVisibility.self, allowed: CommunityVisibility.allCases)
                 ?? .public,
             joinPolicy: try body.choice("joinPolicy", as: JoinPolicy.self, allowed: JoinPolicy.allCases) ?? .approval,
-            owner: context.username, parent: try body.string("parent"))
+            owner: context.username, parent: try body.string("parent"),
+            theme: try body.choice("theme", as: ThemeKind.self, allowed: ThemeKind.allCases) ?? .topic,
+            languages: try body.strings("languages") ?? [])
         let service = CommunityService(store: store)
         // Key generation (RSA) and the write are blocking work: keep them off the cooperative pool.
         let created = try await SessionService.offPool { try service.create(new) }

@@ -32,6 +32,8 @@ enum APIViews {
             "description": .string(community.actor.summary),
             "visibility": .string(community.visibility.rawValue),
             "joinPolicy": .string(community.joinPolicy.rawValue),
+            "theme": .string(community.theme.rawValue),
+            "languages": .array(community.languages.map(JSON.string)),
             "owner": community.ownerUsername.map { .string($0) } ?? .null,
             "parent": community.parentUsername.map { .string($0) } ?? .null,
             "membership": membership.map { .string($0.rawValue) } ?? .null,
