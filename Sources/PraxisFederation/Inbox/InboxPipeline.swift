@@ -42,7 +42,7 @@ public final class InboxPipeline: Sendable {
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
         self.urls = NodeURLs(configuration: store.configuration)
         self.accepted = accepted
-        self.writer = InboxWriter(database: store.database)
+        self.writer = InboxWriter(database: store.database, accepted: accepted)
     }
 
     /// A refusal: status and a message the remote operator can act on.
@@ -135,7 +135,6 @@ public final class InboxPipeline: Sendable {
         case .duplicate:
             return "already received"
         case .stored:
-            accepted()
             return "accepted"
         }
     }
