@@ -35,7 +35,8 @@ public final class InboxPipeline: Sendable {
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
 
-    /// - Parameter accepted: called after an activity is persisted (wakes the processor).
+    /// - Parameter accepted: called after a transaction that persisted new activities committed,
+    ///   once per transaction (wakes the processor).
     public init(store: NodeStore, directory: RemoteDirectory, accepted: @escaping @Sendable () -> Void) {
         self.store = store
         self.directory = directory

@@ -66,8 +66,8 @@ final class InboxWriter: Sendable {
     ///
     /// The transaction is written off the caller's thread: while the hop to the writer takes
     /// place, other activities join the queue, so under load each commit carries many of them
-    /// (writing at once on the caller's thread was measured to make batches small and cost more
-    /// CPU per activity).
+    /// (writing at once on the caller's thread was tried: batches became smaller and the inbox
+    /// bench used more CPU per activity).
     /// - Throws: the database error when its transaction (or its own savepoint) failed.
     func store(_ entry: Entry) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
