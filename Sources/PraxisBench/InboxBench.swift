@@ -449,11 +449,27 @@ struct BlastClient: Sendable {
                 i += 1
             }
             guard headEnd > 0 else { return nil }
-            let head = String(decoding: b[0..<headEnd], as: UTF8.self).lowercased()
+            // Byte scan, no String or Foundation: this runs in the measured process for every
+            // response, so it must cost next to nothing beside the receiver's work.
+            let name = Array("\r\ncontent-length:".utf8)
             var length = 0
-            if let range = head.range(of: "\r\ncontent-length:") {
-                let digits = head[range.upperBound...].drop { $0 == " " }.prefix { $0.isNumber }
-                length = Int(digits) ?? 0
+            var j = 0
+            search: while j + name.count <= headEnd {
+                for k in 0..<name.count {
+                    var c = b[j + k]
+                    if c >= 65 && c <= 90 { c += 32 }
+                    if c != name[k] {
+                        j += 1
+                        continue search
+                    }
+                }
+                var d = j + name.count
+                while d < headEnd && b[d] == 32 { d += 1 }
+                while d < headEnd && b[d] >= 48 && b[d] <= 57 && length < 1 << 40 {
+                    length = length * 10 + Int(b[d] - 48)
+                    d += 1
+                }
+                break
             }
             return b.count >= headEnd + length ? headEnd + length : nil
         }

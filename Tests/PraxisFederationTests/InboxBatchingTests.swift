@@ -24,7 +24,8 @@ struct InboxBatchingTests {
 
     @Test func concurrentActivitiesAreEachStoredOnceAndReplaysAndDuplicatesRecognised() async throws {
         let node = try TestNode()
-        let writer = InboxWriter(database: node.store.database)
+        let wakes = Mutex(0)
+        let writer = InboxWriter(database: node.store.database, accepted: { wakes.withLock { $0 += 1 } })
         let outcomes = try await withThrowingTaskGroup(of: InboxWriter.Outcome.self) { group in
             for index in 0..<300 { group.addTask { try await writer.store(Self.entry(index)) } }
             return try await group.reduce(into: [InboxWriter.Outcome]()) { $0.append($1) }
@@ -33,6 +34,9 @@ struct InboxBatchingTests {
         #expect(outcomes.allSatisfy { if case .stored = $0 { true } else { false } })
         let stored = try await node.store.database.read { try InboxRepository($0).pendingCount() }
         #expect(stored == 300)
+        // The processor is woken once per transaction that stored something, not per activity.
+        let wakesAfterStoring = wakes.withLock { $0 }
+        #expect((1...300).contains(wakesAfterStoring))
 
         // The same signed request again: a replay, nothing stored.
         let replay = try await writer.store(Self.entry(7))
@@ -44,11 +48,13 @@ struct InboxBatchingTests {
         // The duplicate's signature was recorded: sending that request once more is a replay.
         let again = try await writer.store(Self.entry(7, signature: "a fresh signature"))
         #expect({ if case .replay = again { true } else { false } }())
+        // Replays and duplicates store nothing, so they do not wake the processor.
+        #expect(wakes.withLock { $0 } == wakesAfterStoring)
     }
 
     @Test func acknowledgedActivitiesAreDoneBeforeTheNextHandledOneRuns() async throws {
         let node = try TestNode()
-        let writer = InboxWriter(database: node.store.database)
+        let writer = InboxWriter(database: node.store.database, accepted: {})
         // Likes (acknowledged), an unparseable body, a Follow (handled), more Likes.
         for index in 0..<3 { _ = try await writer.store(Self.entry(index)) }
         var broken = Self.entry(3)

@@ -35,14 +35,15 @@ public final class InboxPipeline: Sendable {
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
 
-    /// - Parameter accepted: called after an activity is persisted (wakes the processor).
+    /// - Parameter accepted: called after a transaction that persisted new activities committed,
+    ///   once per transaction (wakes the processor).
     public init(store: NodeStore, directory: RemoteDirectory, accepted: @escaping @Sendable () -> Void) {
         self.store = store
         self.directory = directory
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
         self.urls = NodeURLs(configuration: store.configuration)
         self.accepted = accepted
-        self.writer = InboxWriter(database: store.database)
+        self.writer = InboxWriter(database: store.database, accepted: accepted)
     }
 
     /// A refusal: status and a message the remote operator can act on.
@@ -135,7 +136,6 @@ public final class InboxPipeline: Sendable {
         case .duplicate:
             return "already received"
         case .stored:
-            accepted()
             return "accepted"
         }
     }

@@ -26,18 +26,23 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
     /// Parses `text`, throwing `.invalidURL` with the reason when it is not acceptable.
     public init(_ text: String) throws {
         let fail = { (why: String) in HTTPClientError(.invalidURL, "invalid URL '\(text.prefix(200))': \(why)") }
-        guard let schemeEnd = text.firstRange(of: "://") else { throw fail("it must start with http:// or https://") }
+        // Byte scans: every delimiter is ASCII, and in UTF-8 an ASCII byte is always a whole
+        // character, so the indices found are valid string indices (this runs several times for
+        // each incoming activity, where Character-level searching showed in profiles).
+        guard let schemeEnd = Self.schemeSeparator(in: text) else { throw fail("it must start with http:// or https://") }
         guard let scheme = Scheme(rawValue: text[..<schemeEnd.lowerBound].lowercased()) else {
             throw fail("only http and https URLs are supported")
         }
         let rest = text[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authorityEnd =
+            rest.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = rest[authorityEnd...]
-        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
+        if let hash = target.utf8.firstIndex(of: UInt8(ascii: "#")) { target = target[..<hash] }
 
         guard !authority.isEmpty else { throw fail("the host is missing") }
-        guard !authority.contains("@") else { throw fail("user information (user@host) is not accepted") }
+        guard !authority.utf8.contains(UInt8(ascii: "@")) else { throw fail("user information (user@host) is not accepted") }
         for byte in text.utf8 where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") {
             throw fail("it contains a space, control, backslash or non-ASCII character; percent-encode it")
         }
@@ -59,7 +64,7 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
             self.hostAddress = address
             self.host = address.description
         } else {
-            if let colon = authority.lastIndex(of: ":") {
+            if let colon = authority.utf8.lastIndex(of: UInt8(ascii: ":")) {
                 hostPart = authority[..<colon]
                 portPart = authority[authority.index(after: colon)...]
             } else {
@@ -138,6 +143,23 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
             return false
         }
         return ref[..<colon].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
+    }
+
+    /// The first `://` in `text`.
+    private static func schemeSeparator(in text: String) -> Range<String.Index>? {
+        let bytes = text.utf8
+        var i = bytes.startIndex
+        while i != bytes.endIndex {
+            if bytes[i] == UInt8(ascii: ":") {
+                let j = bytes.index(after: i)
+                if j != bytes.endIndex && bytes[j] == UInt8(ascii: "/") {
+                    let k = bytes.index(after: j)
+                    if k != bytes.endIndex && bytes[k] == UInt8(ascii: "/") { return i..<bytes.index(after: k) }
+                }
+            }
+            i = bytes.index(after: i)
+        }
+        return nil
     }
 
     private static func hostNameProblem(_ name: String) -> String? {
