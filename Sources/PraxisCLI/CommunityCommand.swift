@@ -9,9 +9,12 @@ enum CommunityCommand {
                                        [--owner USER] [--parent NAME]
                                        [--theme sector|purchasingNetwork|project|topic] [--languages fr,nl]
                praxis community list --data DIR [--json]
+               praxis community role --data DIR NAME MEMBER --role manager|moderator|none
 
         create  creates a community (visibility public by default, joining by approval)
         list    lists the node's communities
+        role    makes a member of the community its manager (decides joins, invites) or moderator
+                (listed as moderator to other nodes), or removes the role
         """
 
     struct Listed: Encodable {
@@ -67,8 +70,40 @@ enum CommunityCommand {
                      $0.parentUsername ?? "-", $0.title]
                 }))
             }
+        case "role":
+            let args = try Arguments(rest, options: ["data", "role"], flags: [], command: "community role")
+            try args.expectPositionals(2, "NAME of the community and MEMBER")
+            guard let roleName = args.value("role") else { throw CLIError.usage("--role manager|moderator|none is required") }
+            let role: CommunityRole?
+            if roleName == "none" {
+                role = nil
+            } else {
+                guard let parsed = CommunityRole(rawValue: roleName) else {
+                    throw CLIError.usage("--role must be one of: manager, moderator, none (got \"\(roleName)\")")
+                }
+                role = parsed
+            }
+            let store = try PraxisCLI.openStore(args)
+            let (name, member) = (args.positionals[0], args.positionals[1])
+            let base = store.configuration.baseURL
+            try store.database.write { db in
+                guard let community = try CommunityRepository(db).find(username: name) else {
+                    throw CLIError("no community named \"\(name)\" on this node")
+                }
+                guard let account = try AccountRepository(db).find(username: member), account.affiliation != .supplier else {
+                    throw CLIError("no member named \"\(member)\" on this node who can hold a role")
+                }
+                let actorID = base + "/users/" + account.actor.username
+                if role != nil,
+                    try FollowRepository(db).find(follower: actorID, followed: base + "/communities/" + name)?.state != .accepted
+                {
+                    throw CLIError("\(member) must be a member of \(name) first")
+                }
+                try CommunityRoleRepository(db).set(role, actor: actorID, communityID: community.actor.id)
+            }
+            console.out(role.map { "\(member) is now \($0.rawValue) of \(name)" } ?? "\(member) has no role in \(name) any more")
         default:
-            throw CLIError.usage("unknown subcommand `community \(sub)`; use create or list")
+            throw CLIError.usage("unknown subcommand `community \(sub)`; use create, list or role")
         }
     }
 }

@@ -7,8 +7,7 @@ import PraxisStorage
 
 /// Join requests to local communities: listing the pending ones and deciding them.
 ///
-/// Who may decide: the community's owner, and the node's admins and moderators (community-level
-/// manager and moderator roles build on this). A decision about a member of another node is sent
+/// Who may decide: the community's owner and managers, and the node's admins and moderators. A decision about a member of another node is sent
 /// to that node as `Accept` or `Reject` of the original `Follow`.
 public struct MembershipService: Sendable {
     public let context: FederationContext
@@ -58,6 +57,35 @@ public struct MembershipService: Sendable {
         if queued { context.wakeDelivery() }
     }
 
+    /// Grants or removes a community role (`nil`): the owner and node admins decide. Moderators are
+    /// published in the community's moderators collection (`attributedTo`, FEP-1b12).
+    public func setRole(_ role: CommunityRole?, of member: String, in community: String, by owner: String) async throws {
+        let context = context
+        try await context.store.database.write { db in
+            guard let account = try AccountRepository(db).find(username: owner), account.status == .active,
+                let found = try CommunityRepository(db).find(username: community)
+            else { throw CommunityError(.notFound, "no community named \"\(community)\" on this node") }
+            guard found.ownerUsername == owner || account.role == .admin else {
+                throw CommunityError(.forbidden, "only the owner of \(community) or a node admin can change its roles")
+            }
+            let actorID: String
+            if member.hasPrefix("http") {
+                actorID = member
+            } else {
+                guard let target = try AccountRepository(db).find(username: member), target.affiliation != .supplier else {
+                    throw CommunityError(.notFound, "no member named \"\(member)\" on this node")
+                }
+                actorID = context.urls.actor(target.actor)
+            }
+            if role != nil {
+                guard try FollowRepository(db).find(follower: actorID, followed: context.urls.community(community))?.state
+                    == .accepted
+                else { throw CommunityError(.invalid, "\(member) must be a member of \(community) first") }
+            }
+            try CommunityRoleRepository(db).set(role, actor: actorID, communityID: found.actor.id)
+        }
+    }
+
     /// Checks that `manager` may decide for `community`; returns the group and its id.
     static func authorise(manager: String, community: String, context: FederationContext, db: Connection) throws
         -> (LocalActor, String)
@@ -68,9 +96,11 @@ public struct MembershipService: Sendable {
         guard let found = try CommunityRepository(db).find(username: community) else {
             throw CommunityError(.notFound, "no community named \"\(community)\" on this node")
         }
-        let isManager = found.ownerUsername == account.actor.username || account.role == .admin || account.role == .moderator
+        let communityRole = try CommunityRoleRepository(db).role(of: context.urls.actor(account.actor), communityID: found.actor.id)
+        let isManager = found.ownerUsername == account.actor.username || communityRole == .manager || account.role == .admin
+            || account.role == .moderator
         guard isManager else {
-            throw CommunityError(.forbidden, "only the owner of \(community) or a node moderator can decide join requests")
+            throw CommunityError(.forbidden, "only the owner or a manager of \(community), or a node moderator, can do this")
         }
         return (found.actor, context.urls.community(found.actor.username))
     }

@@ -263,8 +263,15 @@ public struct NodeRoutes: Sendable {
                 // The member list of a members-only community does not exist for outsiders.
                 if community.visibility == .members && name == "followers" { return nil }
                 if name == "moderators" {
-                    let owners = community.ownerUsername.map { [JSON.string(urls.person($0))] } ?? []
-                    return OrderedCollectionDocument(id: id, totalItems: owners.count, orderedItems: owners).json
+                    // FEP-1b12: the owner, managers and moderators, who may moderate the community.
+                    var moderators = community.ownerUsername.map { [urls.person($0)] } ?? []
+                    for (actor, _) in try CommunityRoleRepository(db).all(communityID: community.actor.id)
+                    where !moderators.contains(actor) {
+                        moderators.append(actor)
+                    }
+                    return OrderedCollectionDocument(
+                        id: id, totalItems: moderators.count, orderedItems: moderators.map(JSON.string)
+                    ).json
                 }
             }
             switch name {

@@ -56,5 +56,6 @@ public enum Schema {
         Schema.conduct,
         Schema.receivedInvitations,
         Schema.communityProfile,
+        Schema.communityRoles,
     ]
 }

@@ -150,6 +150,40 @@ func praxis(_ words: [String], environment: [String: String] = [:], secret: Stri
         }
     }
 
+    @Test func communityRoles() async throws {
+        let temp = TemporaryDirectory()
+        let data = temp.appending("node")
+        var (status, out) = await praxis(["init", "--data", data, "--domain", "praxis.test"])
+        #expect(status == 0)
+        for name in ["ana", "bob"] {
+            (status, out) = await praxis(["user", "add", "--data", data, name], environment: ["PRAXIS_PASSWORD": "a long passphrase"])
+        }
+        (status, out) = await praxis(["community", "create", "--data", data, "works", "--owner", "ana"])
+        #expect(status == 0)
+        (status, out) = await praxis(["community", "role", "--data", data, "works", "bob", "--role", "moderator"])
+        #expect(status != 0)
+        #expect(out.stderr.contains("must be a member"))
+        let store = try NodeStore(directory: DataDirectory(path: data))
+        try await store.database.write { db in
+            try FollowRepository(db).upsert(Follow(
+                follower: "https://praxis.test/users/bob", followed: "https://praxis.test/communities/works", followerInbox: nil,
+                followerDomain: "praxis.test", followedDomain: "praxis.test", state: .accepted,
+                activityID: "https://praxis.test/activities/1"))
+        }
+        (status, out) = await praxis(["community", "role", "--data", data, "works", "bob", "--role", "moderator"])
+        #expect(status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("bob is now moderator of works"))
+        let role = try await store.database.read { db in
+            try CommunityRoleRepository(db).role(
+                of: "https://praxis.test/users/bob", communityID: try #require(try CommunityRepository(db).find(username: "works")).actor.id)
+        }
+        #expect(role == .moderator)
+        (status, out) = await praxis(["community", "role", "--data", data, "works", "bob", "--role", "king"])
+        #expect(out.stderr.contains("manager, moderator, none"))
+        (status, out) = await praxis(["community", "role", "--data", data, "works", "bob", "--role", "none"])
+        #expect(status == 0)
+    }
+
     @Test func federationStatusCommands() async throws {
         let temp = TemporaryDirectory()
         let data = temp.appending("node")

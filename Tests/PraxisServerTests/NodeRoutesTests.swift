@@ -108,8 +108,14 @@ import Testing
         let outbox = try json(try await get("/users/ana/outbox"))
         #expect(outbox["type"] == "OrderedCollection")
         #expect(outbox["totalItems"] == 0)
-        let moderators = try json(try await get("/communities/cloud/moderators"))
+        var moderators = try json(try await get("/communities/cloud/moderators"))
         #expect(moderators["orderedItems"] == ["https://praxis.test/users/ana"])
+        try await node.store.database.write { db in
+            let cloud = try #require(try CommunityRepository(db).find(username: "cloud"))
+            try CommunityRoleRepository(db).set(.moderator, actor: "https://other.test/users/remote-mod", communityID: cloud.actor.id)
+        }
+        moderators = try json(try await get("/communities/cloud/moderators"))
+        #expect(moderators["orderedItems"] == ["https://praxis.test/users/ana", "https://other.test/users/remote-mod"])
         #expect(try await get("/communities/cloud/followers").status == .ok)
         #expect(try await get("/communities/secret/followers").status == .notFound,
                 "a members-only community's member list does not exist for outsiders")
