@@ -68,7 +68,21 @@ public enum SHA512 {
     }
 }
 
+/// Hash functions that can be fed incrementally through ``DigestHasher``.
+public protocol IncrementalHashFunction: Sendable {
+    /// Length of the digest in bytes.
+    static var byteCount: Int { get }
+}
+
+extension SHA256: IncrementalHashFunction {}
+extension SHA512: IncrementalHashFunction {}
+
 /// Incremental SHA-256, for bodies and documents that arrive in chunks.
+public typealias SHA256Hasher = DigestHasher<SHA256>
+/// Incremental SHA-512; same contract as ``SHA256Hasher``.
+public typealias SHA512Hasher = DigestHasher<SHA512>
+
+/// Incremental hashing with `Function` (``SHA256Hasher``, ``SHA512Hasher``).
 ///
 /// A value type: copying a hasher forks the running state (copy-on-write). ``finalize()`` does not
 /// consume the state, so a caller can read the digest of the bytes so far and keep feeding more.
@@ -78,11 +92,11 @@ public enum SHA512 {
 /// for chunk in chunks { hasher.update(chunk) }
 /// let digest = hasher.finalize()
 /// ```
-public struct SHA256Hasher: Sendable {
+public struct DigestHasher<Function: IncrementalHashFunction>: Sendable {
     private var state: DigestState
 
     public init() {
-        state = DigestState(.sha256)
+        state = DigestState(Function.byteCount == SHA512.byteCount ? .sha512 : .sha256)
     }
 
     /// Feeds raw bytes.
@@ -96,37 +110,7 @@ public struct SHA256Hasher: Sendable {
         bytes.withUnsafeBytes { state.update($0) }
     }
 
-    /// The digest of everything fed so far (32 bytes).
-    public func finalize() -> [UInt8] {
-        state.finalize()
-    }
-
-    private mutating func uniqueState() -> DigestState {
-        if !isKnownUniquelyReferenced(&state) { state = DigestState(copying: state) }
-        return state
-    }
-}
-
-/// Incremental SHA-512; same contract as ``SHA256Hasher``.
-public struct SHA512Hasher: Sendable {
-    private var state: DigestState
-
-    public init() {
-        state = DigestState(.sha512)
-    }
-
-    /// Feeds raw bytes.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        uniqueState().update(bytes)
-    }
-
-    /// Feeds an array of bytes.
-    public mutating func update(_ bytes: [UInt8]) {
-        let state = uniqueState()
-        bytes.withUnsafeBytes { state.update($0) }
-    }
-
-    /// The digest of everything fed so far (64 bytes).
+    /// The digest of everything fed so far (`Function.byteCount` bytes).
     public func finalize() -> [UInt8] {
         state.finalize()
     }
