@@ -26,7 +26,7 @@ public final class InboxPipeline: Sendable {
     public static let jsonLimits = JSONLimits(maxBytes: maxBodySize, maxDepth: 32, maxStringBytes: 256 * 1024,
                                               maxContainerElements: 2_000)
     /// Signatures older or newer than this are refused (Mastodon and Lemmy use an hour too).
-    public static let maxClockSkew: TimeInterval = 3600
+    public static let maxClockSkew = RequestAuthenticator.maxClockSkew
 
     let store: NodeStore
     let directory: RemoteDirectory
@@ -151,37 +151,12 @@ public final class InboxPipeline: Sendable {
     private func verify(_ request: HTTPRequest, keyID: String) async throws -> (RemoteKey, RemoteActor, String) {
         let signatureValue = (request.headers.values(for: "Signature") + request.headers.values(for: "Signature-Input")
             + request.headers.values(for: "Authorization")).joined(separator: "\n")
-        var refreshed = false
-        while true {
-            let key: RemoteKey
-            let owner: RemoteActor
-            do {
-                (key, owner) = try await directory.key(id: keyID, refresh: refreshed, hostChecked: true)
-            } catch {
-                throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
-            }
-            let verificationKey: HTTPVerificationKey =
-                switch key.material {
-                case .rsa(let rsa): .rsa(rsa)
-                case .ed25519(let ed): .ed25519(ed)
-                }
-            if let expires = key.expires, expires < Date() {
-                throw Refusal(.unauthorized, "the signing key \(keyID) was retired at \(ISO8601.string(expires))")
-            }
-            do {
-                _ = try HTTPSignatureVerifier.verify(
-                    request, authority: urls.domain, scheme: store.configuration.scheme, key: verificationKey, now: Date(),
-                    maxSkew: Self.maxClockSkew)
-                return (key, owner, signatureValue)
-            } catch let error as HTTPSignatureError {
-                if (error.kind == .invalidSignature || error.kind == .algorithmMismatch) && !refreshed {
-                    refreshed = true
-                    continue
-                }
-                throw Refusal(.unauthorized, error.message)
-            } catch {
-                throw Refusal(.unauthorized, "the signature does not verify: \(error)")
-            }
+        let authenticator = RequestAuthenticator(directory: directory, authority: urls.domain, scheme: store.configuration.scheme)
+        do {
+            let signer = try await authenticator.verify(request, keyID: keyID, hostChecked: true)
+            return (signer.key, signer.owner, signatureValue)
+        } catch let failure as RequestAuthenticator.Failure {
+            throw Refusal(.unauthorized, failure.message)
         }
     }
 }
