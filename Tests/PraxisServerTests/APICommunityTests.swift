@@ -134,6 +134,13 @@ import Testing
 
     @Test func memberListsAreForMembersManagersAndModerators() async throws {
         try await t.accept("bob", in: "cloud")
+        // A member of another node, as an accepted remote follow records it.
+        try await t.store.database.write { db in
+            try FollowRepository(db).upsert(Follow(
+                follower: "https://nl.example/users/nina", followed: t.community("cloud"), followerInbox: "https://nl.example/inbox",
+                followerDomain: "nl.example", followedDomain: "praxis.test", state: .accepted,
+                activityID: "https://nl.example/activities/1"))
+        }
         let cleo = try await t.signIn("cleo")
         let refused = try await t.call(.get, "/communities/cloud/members", token: cleo)
         #expect(refused.status == .forbidden)
@@ -142,8 +149,11 @@ import Testing
             let response = try await t.call(.get, "/communities/cloud/members", token: token)
             #expect(response.status == .ok, "\(name)")
             let members = try json(response)["members"]?.arrayValue ?? []
-            #expect(members.map { $0["name"] } == ["bob"])
+            #expect(members.map { $0["node"] } == ["praxis.test", "nl.example"])
+            #expect(members.first?["name"] == "bob")
             #expect(members.first?["local"] == true)
+            #expect(members.last?["local"] == false)
+            #expect(try json(response)["nodes"] == [["node": "praxis.test", "members": 1], ["node": "nl.example", "members": 1]])
         }
         #expect(try await t.call(.get, "/communities/cloud/members").status == .unauthorized)
     }

@@ -257,17 +257,33 @@ public struct APIRoutes: Sendable {
         try context.authorization.requireListMembers(of: community)
         let urls = urls
         let id = urls.community(community.actor.username)
-        let views = try await store.database.read { db -> [JSON] in
+        let follows = try await store.database.read { db -> [(Follow, JSON)] in
             try FollowRepository(db).followers(of: id).map { follow in
                 if let reference = urls.localActorReference(follow.follower), reference.kind == .person {
                     let account = try AccountRepository(db).find(username: reference.username)
-                    return APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls)
+                    return (follow, APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls))
                 }
                 let remote = try RemoteActorSummaries(db).find(id: follow.follower)
-                return APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls)
+                return (follow, APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls))
             }
         }
-        return Self.json(["members": .array(views)])
+        // The same members grouped by the node they live on, this node first.
+        var byNode: [String: Int] = [:]
+        for (follow, _) in follows { byNode[follow.followerDomain, default: 0] += 1 }
+        let local = urls.domain
+        let nodes = byNode.sorted { a, b in
+            a.key == local ? b.key != local : (b.key != local && a.key < b.key)
+        }
+        return Self.json([
+            "members": .array(follows.map { follow, view in
+                guard case .object(var object) = view else { return view }
+                object["node"] = .string(follow.followerDomain)
+                return .object(object)
+            }),
+            "nodes": .array(nodes.map { entry -> JSON in
+                ["node": .string(entry.key), "members": .integer(Int64(entry.value))]
+            }),
+        ])
     }
 
     // MARK: - Follows of remote communities
