@@ -40,7 +40,7 @@ public enum ActivityStreams {
     /// The `@context` of actor documents: AS2, security v1 for the RSA `publicKey`, Multikey for
     /// the Ed25519 `assertionMethod`, and the Praxis terms.
     /// The `@context` of content Praxis publishes (threads, replies): AS2 and the Praxis terms.
-    public static let contentContext: JSON = [.string(context), praxisContext]
+    public static let contentContext: JSON = [.string(context), .string(dataIntegrityContext), praxisContext]
 
     public static let actorContext: JSON = [
         .string(context), .string(securityContext), .string(multikeyContext), praxisContext,

@@ -51,7 +51,7 @@ public final class NodeFederation: Sendable {
         let delivery = DeliveryService(
             database: database, client: client, signer: signer, configuration: configuration,
             mayDeliver: { domain in trust(domain) != .blocked }, log: log)
-        let context = FederationContext(store: store, directory: directory, wakeDelivery: { delivery.wake() })
+        let context = FederationContext(store: store, directory: directory, keyring: keyring, wakeDelivery: { delivery.wake() })
         let processor = InboxProcessor(
             database: database,
             handlers: [

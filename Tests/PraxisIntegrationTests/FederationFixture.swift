@@ -17,6 +17,12 @@ final class FederationFixture: @unchecked Sendable {
     let temp = TemporaryDirectory("praxis-federation")
     let ports: [Int]
     var nodes: [PraxisNode?]
+    /// Access-log lines of each node (`REQUEST-ID CLIENT METHOD PATH STATUS ...`), by node index.
+    let accessLogs = AccessLogs()
+
+    final class AccessLogs: Sendable {
+        let lines = Mutex<[Int: [String]]>([:])
+    }
 
     static var fastDelivery: DeliveryConfiguration {
         var configuration = DeliveryConfiguration()
@@ -56,7 +62,15 @@ final class FederationFixture: @unchecked Sendable {
 
     /// Opens (without starting) the node's storage and federation parts.
     func open(_ index: Int) throws -> PraxisNode {
-        try PraxisNode(directory: directory(index), delivery: Self.fastDelivery)
+        let logs = accessLogs
+        return try PraxisNode(directory: directory(index),
+                              accessLog: { line in logs.lines.withLock { $0[index, default: []].append(line) } },
+                              delivery: Self.fastDelivery)
+    }
+
+    /// Requests node `index` has served whose line contains `text`.
+    func served(_ index: Int, containing text: String) -> [String] {
+        accessLogs.lines.withLock { ($0[index] ?? []).filter { $0.contains(text) } }
     }
 
     @discardableResult

@@ -24,6 +24,10 @@ public struct GroupContentHandler: ActivityHandler {
             + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
         let context = context
         let actorID = activity.actorID
+        if activity.type == "Create" || activity.type == "Update" {
+            // A proof, when present, must be the sender's own and must verify.
+            _ = try await AuthorProof.verify(object, author: actorID, directory: context.directory, isLocal: false)
+        }
         let queued = try await commit { db -> Bool in
             // A Like names only its object: the community is the object's.
             var audience = candidates
@@ -155,7 +159,11 @@ public struct AnnounceHandler: ActivityHandler {
             return  // our own member's content coming back: already stored here
         }
         var object = objectValue
-        let vouched = authorHost == activity.originDomain
+        // An object carrying its author's valid proof is taken as relayed, with no request to its
+        // origin; a proof that fails rejects it, whoever relayed it.
+        let proven = innerType != "Delete"
+            ? try await AuthorProof.verify(objectValue, author: author, directory: context.directory, isLocal: false) : false
+        let vouched = proven || authorHost == activity.originDomain
         var deletedAtOrigin = false
         if !vouched {
             do {

@@ -27,13 +27,17 @@ public struct FederationContext: Sendable {
     public let directory: RemoteDirectory
     public let publisher: Publisher
     public let wakeDelivery: @Sendable () -> Void
+    /// Members' signing keys, for the author proofs on what they write.
+    public let keyring: LocalKeyring
 
-    public init(store: NodeStore, directory: RemoteDirectory, wakeDelivery: @escaping @Sendable () -> Void) {
+    public init(store: NodeStore, directory: RemoteDirectory, keyring: LocalKeyring? = nil,
+                wakeDelivery: @escaping @Sendable () -> Void) {
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
         self.directory = directory
         self.publisher = Publisher(urls: urls)
         self.wakeDelivery = wakeDelivery
+        self.keyring = keyring ?? LocalKeyring(store: store, urls: NodeURLs(configuration: store.configuration))
     }
 
     /// The local actor an id names, or nil when it is not a local actor id.

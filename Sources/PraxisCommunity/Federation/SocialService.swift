@@ -149,6 +149,10 @@ public struct SocialService: Sendable {
         if !tags.isEmpty {
             note["tag"] = .array(tags.map { ["type": "Hashtag", "name": .string("#" + $0.lowercased())] })
         }
+        // The author's proof lets every node check who wrote it, whoever relays it.
+        guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member))
+        else { throw CommunityError(.invalid, "the post could not be signed") }
+        note = signedNote
         let create = ActivityBuilder.activity(
             id: context.publisher.newActivityID(), type: "Create", actor: authorID, object: .object(note),
             to: to, cc: cc, audience: community, published: published)
@@ -267,6 +271,10 @@ public struct SocialService: Sendable {
                 note["acceptedAnswer"] = .string(acceptedAnswer)
             }
             note["updated"] = .string(ISO8601.string(Date()))
+            note["proof"] = nil
+            guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member))
+            else { throw CommunityError(.invalid, "the post could not be signed") }
+            note = signedNote
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Update", actor: authorID, object: .object(note),
                 to: to, cc: cc, audience: community)
