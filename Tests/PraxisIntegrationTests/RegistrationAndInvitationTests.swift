@@ -67,19 +67,27 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1))) func anExpertInvitedForOneTopicStaysInItUntilTheEndDate() async throws {
-        let f = try FederationFixture(nodes: 1)
+        let f = try FederationFixture(nodes: 2)
         try f.addMember("manager", on: 0)
         try f.addMember("member", on: 0)
+        try f.addMember("peer", on: 1)
         try f.addCommunity("works", on: 0)
         try f.addCommunity("other", on: 0)
         try await NodeStore(directory: f.directory(0)).database.write { db in
             try db.run("UPDATE accounts SET role = 'moderator' WHERE actor_id = (SELECT id FROM actors WHERE username = 'manager')")
         }
-        try f.start(0)
+        try f.startAll()
         defer { Task { await f.stopAll() } }
         let works = f.base(0) + "/communities/works"
         let social = f.node(0).federation.social
         try await social.follow(member: "member", target: works)
+        // A member of another node follows the community too, and sees what the expert writes.
+        try await f.node(1).federation.social.follow(member: "peer", target: works)
+        try await f.eventually("the peer joins") {
+            try await f.read(1) { db in
+                try FollowRepository(db).find(follower: f.base(1) + "/users/peer", followed: works)?.state == .accepted
+            }
+        }
         let tagged = try await social.post(member: "member", community: works, content: "Asbestos survey clauses?",
                                            kind: .question, tags: ["asbestos"])
         let untagged = try await social.post(member: "member", community: works, content: "Unrelated thread")
@@ -102,8 +110,12 @@ import Testing
             try invitations.redeem(token: "not-a-token", username: "x", password: "a long passphrase", displayName: nil, email: nil)
         }
 
-        // Inside the topic: a reply in the tagged thread, or a new thread carrying the tag.
-        _ = try await social.post(member: "lawyer", community: works, content: "Cite the 2012 decree.", inReplyTo: tagged.id)
+        // Inside the topic: a reply in the tagged thread, or a new thread carrying the tag. Both
+        // federate like any member's posts.
+        let reply = try await social.post(member: "lawyer", community: works, content: "Cite the 2012 decree.", inReplyTo: tagged.id)
+        try await f.eventually("the expert's reply reaches the other node") {
+            try await f.read(1) { db in try ObjectRepository(db).find(id: reply.id) } != nil
+        }
         _ = try await social.post(member: "lawyer", community: works, content: "New case", tags: ["asbestos"])
         // Outside it: another thread, an untagged thread, another community.
         await #expect(throws: CommunityError.self) {
