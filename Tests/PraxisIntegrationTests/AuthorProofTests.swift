@@ -25,8 +25,13 @@ import Testing
         for (node, member) in [(0, "ana"), (1, "bob"), (2, "carla")] {
             try await f.node(node).federation.social.follow(member: member, target: community)
         }
-        try await f.eventually("everyone joined") {
-            try await f.read(1) { db in try FollowRepository(db).followerCount(of: community) } == 3
+        // Each member's own node must have the community's Accept before the member can post.
+        for (node, member) in [(0, "ana"), (1, "bob"), (2, "carla")] {
+            try await f.eventually("\(member)'s node sees the membership accepted") {
+                try await f.read(node) { db in
+                    try FollowRepository(db).find(follower: f.base(node) + "/users/" + member, followed: community)?.state == .accepted
+                }
+            }
         }
 
         // Carla (node 2) posts; the community (node 1) relays it to node 0.
