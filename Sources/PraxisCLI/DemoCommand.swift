@@ -246,19 +246,21 @@ enum DemoCommand {
     }
 
     static func waitUntilStored(_ node: PraxisNode, _ objectID: String) async -> Bool {
-        for _ in 0..<100 {
-            if (try? await node.store.database.read({ db in try ObjectRepository(db).find(id: objectID) })) != nil { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return false
+        await waitUntil { try await node.store.database.read { db in try ObjectRepository(db).find(id: objectID) } != nil }
     }
 
     static func waitUntilAccepted(_ node: PraxisNode, follower: String, community: String) async -> Bool {
-        for _ in 0..<100 {
-            let state = try? await node.store.database.read { db in
-                try FollowRepository(db).find(follower: follower, followed: community)?.state
+        await waitUntil {
+            try await node.store.database.read { db in
+                try FollowRepository(db).find(follower: follower, followed: community)?.state == .accepted
             }
-            if state == .accepted { return true }
+        }
+    }
+
+    /// Polls `condition` every 100 ms for up to 10 s.
+    static func waitUntil(_ condition: @Sendable () async throws -> Bool) async -> Bool {
+        for _ in 0..<100 {
+            if (try? await condition()) == true { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false

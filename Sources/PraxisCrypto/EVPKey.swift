@@ -202,3 +202,18 @@ enum KeyGeneration {
         return KeyBacking(taking: pkey)
     }
 }
+
+extension KeyBacking {
+    /// A private key encoded by `encode` as PEM with `label`; the DER copy is wiped afterwards.
+    /// Only called for encodings that already succeeded when the key was loaded or generated.
+    func privatePEM(label: String, what: String, _ encode: (KeyBacking) throws -> [UInt8]) -> String {
+        do {
+            var der = try encode(self)
+            defer { wipe(&der) }
+            return PEM.encode(label: label, der: der)
+        } catch {
+            // The same encoding succeeded in init; failing now means libcrypto ran out of memory.
+            fatalError("cannot encode the \(what): \(error)")
+        }
+    }
+}

@@ -109,14 +109,7 @@ public struct P256PrivateKey: Sendable {
     }
 
     private func encodedPEM(label: String, _ encode: (KeyBacking) throws -> [UInt8]) -> String {
-        do {
-            var der = try encode(backing)
-            defer { wipe(&der) }
-            return PEM.encode(label: label, der: der)
-        } catch {
-            // The same encoding succeeded in init; failing now means libcrypto ran out of memory.
-            fatalError("cannot encode the P-256 private key: \(error)")
-        }
+        backing.privatePEM(label: label, what: "P-256 private key", encode)
     }
 
     /// ECDSA with SHA-256 over `message`; the signature is raw r||s, 64 bytes. Not deterministic.

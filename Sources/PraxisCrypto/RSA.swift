@@ -150,14 +150,7 @@ public struct RSAPrivateKey: Sendable {
     }
 
     private func encodedPEM(label: String, _ encode: (KeyBacking) throws -> [UInt8]) -> String {
-        do {
-            var der = try encode(backing)
-            defer { wipe(&der) }
-            return PEM.encode(label: label, der: der)
-        } catch {
-            // The same encoding succeeded in init; failing now means libcrypto ran out of memory.
-            fatalError("cannot encode the RSA private key: \(error)")
-        }
+        backing.privatePEM(label: label, what: "RSA private key", encode)
     }
 
     /// Signs `message` with the given scheme.

@@ -22,17 +22,7 @@ import Testing
         try f.startAll()
         defer { Task { await f.stopAll() } }
         let community = f.base(1) + "/communities/practice"
-        for (node, member) in [(0, "ana"), (1, "bob"), (2, "carla")] {
-            try await f.node(node).federation.social.follow(member: member, target: community)
-        }
-        // Each member's own node must have the community's Accept before the member can post.
-        for (node, member) in [(0, "ana"), (1, "bob"), (2, "carla")] {
-            try await f.eventually("\(member)'s node sees the membership accepted") {
-                try await f.read(node) { db in
-                    try FollowRepository(db).find(follower: f.base(node) + "/users/" + member, followed: community)?.state == .accepted
-                }
-            }
-        }
+        try await f.join([(0, "ana"), (1, "bob"), (2, "carla")], community: community)
 
         // Carla (node 2) posts; the community (node 1) relays it to node 0.
         let post = try await f.node(2).federation.social.post(member: "carla", community: community, content: "Signed by Carla")

@@ -115,6 +115,22 @@ final class FederationFixture: @unchecked Sendable {
         try await NodeStore(directory: directory(index), readers: 1).database.read(body)
     }
 
+    /// Makes each `(node, member)` follow `community` and waits until the member's own node has the
+    /// community's `Accept` (only then can the member post there).
+    func join(_ members: [(node: Int, member: String)], community: String) async throws {
+        for (node, member) in members {
+            try await self.node(node).federation.social.follow(member: member, target: community)
+        }
+        for (node, member) in members {
+            let follower = base(node) + "/users/" + member
+            try await eventually("\(member)'s node sees the membership accepted") {
+                try await self.read(node) { db in
+                    try FollowRepository(db).find(follower: follower, followed: community)?.state == .accepted
+                }
+            }
+        }
+    }
+
     /// Waits until `condition` holds, checking every 100 ms, for at most `seconds` (reached only
     /// when the behaviour under test is broken).
     func eventually(_ what: String, seconds: Double = 30, _ condition: @escaping @Sendable () async throws -> Bool)

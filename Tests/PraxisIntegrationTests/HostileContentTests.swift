@@ -41,17 +41,7 @@ import Testing
         try f.startAll()
         defer { Task { await f.stopAll() } }
         let community = f.base(1) + "/communities/practice"
-        for (node, member) in [(0, "mallory"), (1, "bob"), (2, "carla")] {
-            try await f.node(node).federation.social.follow(member: member, target: community)
-        }
-        // Each member's own node must have the community's Accept before the member can post.
-        for (node, member) in [(0, "mallory"), (1, "bob"), (2, "carla")] {
-            try await f.eventually("\(member)'s node sees the membership accepted") {
-                try await f.read(node) { db in
-                    try FollowRepository(db).find(follower: f.base(node) + "/users/" + member, followed: community)?.state == .accepted
-                }
-            }
-        }
+        try await f.join([(0, "mallory"), (1, "bob"), (2, "carla")], community: community)
         let thread = try await f.node(1).federation.social.post(member: "bob", community: community, content: "Question?")
         try await f.eventually("the thread reaches node 0") { try await f.read(0) { db in try ObjectRepository(db).find(id: thread.id) } != nil }
 

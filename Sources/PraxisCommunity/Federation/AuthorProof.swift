@@ -17,16 +17,12 @@ enum AuthorProof {
     /// - Returns: true when the object carries a valid proof by `author`, false when it carries none.
     /// - Throws: `ActivityRejection` when a proof is present but does not verify (the object was
     ///   altered on the way, or signed by someone else, or with a key retired before the proof).
-    static func verify(_ object: JSON, author: String, directory: RemoteDirectory, isLocal: Bool) async throws -> Bool {
+    static func verify(_ object: JSON, author: String, directory: RemoteDirectory) async throws -> Bool {
         guard let proof = object["proof"] else { return false }
         let method = (proof.arrayValue?.first ?? proof)["verificationMethod"]?.stringValue
         guard let method else { throw ActivityRejection("the object's proof names no verificationMethod") }
         let created = (proof.arrayValue?.first ?? proof)["created"]?.stringValue.flatMap(ISO8601.date)
         let key: Ed25519PublicKey
-        if isLocal {
-            // Our own member's object coming back: nothing to fetch, and our store is authoritative.
-            return true
-        }
         do {
             let (remoteKey, owner) = try await directory.key(id: method)
             guard owner.id == author else {

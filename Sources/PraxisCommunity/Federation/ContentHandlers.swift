@@ -26,7 +26,7 @@ public struct GroupContentHandler: ActivityHandler {
         let actorID = activity.actorID
         if activity.type == "Create" || activity.type == "Update" {
             // A proof, when present, must be the sender's own and must verify.
-            _ = try await AuthorProof.verify(object, author: actorID, directory: context.directory, isLocal: false)
+            _ = try await AuthorProof.verify(object, author: actorID, directory: context.directory)
         }
         let queued = try await commit { db -> Bool in
             // A Like names only its object: the community is the object's.
@@ -162,7 +162,7 @@ public struct AnnounceHandler: ActivityHandler {
         // An object carrying its author's valid proof is taken as relayed, with no request to its
         // origin; a proof that fails rejects it, whoever relayed it.
         let proven = innerType != "Delete"
-            ? try await AuthorProof.verify(objectValue, author: author, directory: context.directory, isLocal: false) : false
+            ? try await AuthorProof.verify(objectValue, author: author, directory: context.directory) : false
         let vouched = proven || authorHost == activity.originDomain
         var deletedAtOrigin = false
         if !vouched {

@@ -32,6 +32,7 @@ public final class InboxPipeline: Sendable {
     let directory: RemoteDirectory
     let policy: TrustPolicy
     let urls: NodeURLs
+    let authenticator: RequestAuthenticator
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
 
@@ -42,6 +43,8 @@ public final class InboxPipeline: Sendable {
         self.directory = directory
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
         self.urls = NodeURLs(configuration: store.configuration)
+        self.authenticator = RequestAuthenticator(
+            directory: directory, authority: store.configuration.domain, scheme: store.configuration.scheme)
         self.accepted = accepted
         self.writer = InboxWriter(database: store.database, accepted: accepted)
     }
@@ -151,7 +154,6 @@ public final class InboxPipeline: Sendable {
     private func verify(_ request: HTTPRequest, keyID: String) async throws -> (RemoteKey, RemoteActor, String) {
         let signatureValue = (request.headers.values(for: "Signature") + request.headers.values(for: "Signature-Input")
             + request.headers.values(for: "Authorization")).joined(separator: "\n")
-        let authenticator = RequestAuthenticator(directory: directory, authority: urls.domain, scheme: store.configuration.scheme)
         do {
             let signer = try await authenticator.verify(request, keyID: keyID, hostChecked: true)
             return (signer.key, signer.owner, signatureValue)
