@@ -292,9 +292,8 @@ public struct AnnounceHandler: ActivityHandler {
             // community's own actors are taken as announced).
             if FederationContext.authority(author) == activity.originDomain {
                 _ = try? await context.directory.applyUpdate(of: author, document: objectValue)
-            } else if let cached = try? await context.directory.actor(id: author),
-                Date().timeIntervalSince(cached.fetchedAt) >= 1
-            {
+            } else {
+                // One fetch per relayed Update, each of which came signed by the community's node.
                 _ = try? await context.directory.actor(id: author, refresh: true)
             }
             try await commit { _ in }
