@@ -41,11 +41,11 @@ import Testing
                 }
             }
         }
-        func content(_ node: Int, _ id: String) async throws -> (String?, Bool) {
+        @Sendable func content(_ node: Int, _ id: String) async throws -> (String?, Bool) {
             let object = try await f.read(node) { db in try ObjectRepository(db).find(id: id) }
             return (object?.content, object?.deletedAt != nil)
         }
-        func deadLetters(_ node: Int, containing text: String) async throws -> Int {
+        @Sendable func deadLetters(_ node: Int, containing text: String) async throws -> Int {
             try await f.read(node) { db in try InboxRepository(db).deadLetters().filter { $0.reason.contains(text) }.count }
         }
 
