@@ -21,4 +21,20 @@ public enum ActorKeyFactory {
                      privateKeyPEM: ed.pemRepresentation, createdAt: now),
         ]
     }
+
+    /// Fresh keys replacing `existing` in a rotation: new key ids (`main-key-2`, `ed25519-key-2`,
+    /// ...), never one the actor had before, so a cached old key is never mistaken for the new one.
+    public static func rotated(from existing: [ActorKey], now: Date = Date()) throws -> [ActorKey] {
+        let taken = Set(existing.map(\.fragment))
+        func fragment(_ base: String) -> String {
+            var n = 2
+            while taken.contains("\(base)-\(n)") { n += 1 }
+            return "\(base)-\(n)"
+        }
+        return try generate(now: now).map { key in
+            var key = key
+            key.fragment = fragment(key.algorithm == .rsa ? rsaFragment : ed25519Fragment)
+            return key
+        }
+    }
 }

@@ -22,7 +22,10 @@ public struct Publisher: Sendable {
     /// inboxes removed: local recipients are handled directly by the caller).
     /// - Parameter orderingKey: activities with the same key reach each node in order (use the
     ///   object's id).
-    public func publish(_ activity: JSON, by actor: LocalActor, orderingKey: String, inboxes: [String], db: Connection) throws {
+    /// - Parameter signer: the local actor whose key signs the deliveries, when not `actor` itself
+    ///   (an actor's own key rotation is announced under the node's key, which receivers know).
+    public func publish(_ activity: JSON, by actor: LocalActor, orderingKey: String, inboxes: [String], db: Connection,
+                        signer: String? = nil) throws {
         guard let id = activity["id"]?.stringValue, let type = activity.asType else {
             throw StorageError.invalidValue("an activity to publish needs an id and a type")
         }
@@ -36,7 +39,7 @@ public struct Publisher: Sendable {
         }
         guard !remote.isEmpty else { return }
         try DeliveryQueue.enqueue(
-            OutgoingActivity(activityID: id, orderingKey: orderingKey, body: body, signer: actor.username),
+            OutgoingActivity(activityID: id, orderingKey: orderingKey, body: body, signer: signer ?? actor.username),
             to: remote, db: db)
     }
 }

@@ -108,6 +108,17 @@ public struct ActorRepository {
         }
     }
 
+    /// Retires every current key of the actor at `date` and erases their private halves: a retired
+    /// key never signs again, and only its public half is kept, to verify what it signed before.
+    /// - Returns: how many keys were retired.
+    @discardableResult
+    public func retireCurrentKeys(of actorID: Int64, at date: Date) throws -> Int {
+        try db.run(
+            "UPDATE actor_keys SET retired_at = ?, private_key_pem = '' WHERE actor_id = ? AND retired_at IS NULL",
+            date.unixSeconds, actorID)
+        return db.changes
+    }
+
     /// The current (not retired) key of the given algorithm.
     public func currentKey(of actorID: Int64, algorithm: ActorKey.Algorithm) throws -> ActorKey? {
         try keys(of: actorID).first { $0.algorithm == algorithm && $0.retiredAt == nil }

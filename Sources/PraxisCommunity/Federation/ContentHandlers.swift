@@ -7,10 +7,13 @@ import PraxisStorage
 
 /// `Create`, `Update` and `Delete` of notes sent by remote members to a local community, which
 /// stores them and relays the activity, unchanged, to its followers inside an `Announce`
-/// (FEP-1b12).
+/// (FEP-1b12). Also `Update` of a remote actor (a key rotation): its document replaces the cached
+/// one, and the communities it belongs to here pass the news on to their member nodes.
 ///
-/// Only accepted followers (members) of the community may post; only the author may update or
-/// delete an object.
+/// Only accepted followers (members) of the community may post. An `Update` or `Delete` of a
+/// stored object is applied only when ``ChangeAuthority`` allows it: the original author with
+/// their proof, or, for `Delete`, a moderator of the community. Anything else is rejected (dead
+/// letter with the reason) and the object stays unchanged.
 public struct GroupContentHandler: ActivityHandler {
     public let context: FederationContext
     public init(context: FederationContext) { self.context = context }
@@ -20,14 +23,34 @@ public struct GroupContentHandler: ActivityHandler {
     public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         let json = activity.json
         guard let object = json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
+        if activity.type == "Update", ActorUpdate.isActorDocument(object, of: activity.actorID) {
+            try await ActorUpdate.apply(activity, document: object, context: context, commit: commit)
+            return
+        }
         let candidates = [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
             + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
         let context = context
         let actorID = activity.actorID
-        if activity.type == "Create" || activity.type == "Update" {
+        // The stored object decides whose proof an Update or Delete needs: its original author's.
+        var existing: StoredObject?
+        if activity.type == "Update" || activity.type == "Delete", let objectID = object.linkID {
+            existing = try await context.store.database.read { db in try ObjectRepository(db).find(id: objectID) }
+        }
+        var proven = false
+        switch activity.type {
+        case "Create":
             // A proof, when present, must be the sender's own and must verify.
             _ = try await AuthorProof.verify(object, author: actorID, directory: context.directory)
+        case "Update", "Delete":
+            // A Delete's proof is on its Tombstone; a bare id carries none.
+            if case .object = object {
+                proven = try await AuthorProof.verify(object, author: existing?.attributedTo ?? actorID, directory: context.directory)
+            }
+        default:
+            break
         }
+        let isProven = proven
+        let existingAudience = existing?.audience
         let queued = try await commit { db -> Bool in
             // A Like names only its object: the community is the object's.
             var audience = candidates
@@ -36,6 +59,7 @@ public struct GroupContentHandler: ActivityHandler {
             {
                 audience.insert(community, at: 0)
             }
+            if activity.type == "Delete", let community = existingAudience { audience.insert(community, at: 0) }
             guard let group = try audience.lazy.compactMap({ try context.localActor($0, db: db) })
                 .first(where: { $0.kind == .group })
             else {
@@ -45,43 +69,149 @@ public struct GroupContentHandler: ActivityHandler {
                 throw ActivityRejection("\(activity.type) is not addressed to a community of this node")
             }
             let groupID = context.urls.actor(group)
+            let objects = ObjectRepository(db)
+            if activity.type == "Delete" {
+                guard let objectID = object.linkID else { throw ActivityRejection("Delete needs the object's id") }
+                guard let current = try objects.find(id: objectID) else { return false }
+                guard current.audience == groupID else { throw ActivityRejection("\(objectID) is not in \(groupID)") }
+                if current.deletedAt != nil { return false }
+                let authority = try ChangeAuthority.forDelete(
+                    of: current, by: actorID, proven: isProven, group: group, context: context, db: db)
+                try objects.markDeleted(id: objectID)
+                switch authority {
+                case .author: try GroupRelay.announce(json, by: group, context: context, db: db)
+                case .moderator: try GroupRelay.removal(of: objectID, by: group, context: context, db: db)
+                }
+                return true
+            }
             guard let membership = try FollowRepository(db).find(follower: actorID, followed: groupID),
                 membership.state == .accepted
             else { throw ActivityRejection("\(actorID) is not a member of \(groupID)") }
 
-            let objects = ObjectRepository(db)
             switch activity.type {
             case "Like":
                 guard let objectID = object.linkID, let liked = try objects.find(id: objectID), liked.audience == groupID else {
                     throw ActivityRejection("Like of an object that is not in \(groupID)")
                 }
                 guard try objects.like(objectID: objectID, actor: actorID, activityID: activity.id) else { return false }
-            case "Create", "Update":
+            default:
                 var stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
-                guard stored.attributedTo == actorID else {
-                    throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to the sender \(actorID)")
-                }
-                guard FederationContext.authority(stored.id) == activity.originDomain else {
-                    throw ActivityRejection("the object id must be on the author's host \(activity.originDomain)")
-                }
                 if activity.type == "Update" {
-                    guard let existing = try objects.find(id: stored.id), existing.deletedAt == nil else {
+                    guard let current = try objects.find(id: stored.id), current.deletedAt == nil else {
                         throw ActivityRejection("Update of an unknown object \(stored.id)")
                     }
-                    guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may update \(stored.id)") }
-                    stored.published = existing.published
-                    stored.kind = existing.kind
+                    try ChangeAuthority.checkUpdate(of: current, to: stored, by: actorID, proven: isProven, group: group,
+                                                    context: context, db: db)
+                    stored.published = current.published
+                    stored.kind = current.kind
+                } else {
+                    guard stored.attributedTo == actorID else {
+                        throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to the sender \(actorID)")
+                    }
+                    guard FederationContext.authority(stored.id) == activity.originDomain else {
+                        throw ActivityRejection("the object id must be on the author's host \(activity.originDomain)")
+                    }
                 }
                 try FederationContext.validateThreading(stored, db: db)
                 try objects.upsert(stored)
-            default:
-                guard let objectID = object.linkID else { throw ActivityRejection("Delete needs the object's id") }
-                guard let existing = try objects.find(id: objectID) else { return false }
-                guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may delete \(objectID)") }
-                try objects.markDeleted(id: objectID)
             }
             try GroupRelay.announce(json, by: group, context: context, db: db)
             return true
+        }
+        if queued { context.wakeDelivery() }
+    }
+}
+
+/// Who may change or remove a stored object, in one place for the community's node and for the
+/// nodes it relays to.
+///
+/// - `Update` (a new version of the object): only its original author (`attributedTo`), and the
+///   new version must carry the author's valid proof. Objects stored without any proof (sent by
+///   software that does not sign content) may be updated by their author's own signed request.
+///   Moderators do not rewrite other people's posts: they remove them.
+/// - `Delete`: the original author, with a `Tombstone` carrying the author's proof (or, for an
+///   object stored without proof, the author's own signed request); or a moderator of the
+///   community the object belongs to (its owner, a manager or moderator in `community_roles`, or
+///   for local accounts a node admin or moderator). A moderator's removal is published by the
+///   community itself, as a `Delete` whose actor is the community, inside its `Announce`: member
+///   nodes take the community's word for moderation of its own content.
+enum ChangeAuthority {
+    case author
+    case moderator
+
+    /// Whether the stored copy carries a proof (then every change must too).
+    static func isSigned(_ object: StoredObject) -> Bool {
+        (try? JSON.parse(object.document))?["proof"] != nil
+    }
+
+    static func checkUpdate(of current: StoredObject, to new: StoredObject, by actor: String, proven: Bool,
+                            group: LocalActor, context: FederationContext, db: Connection) throws {
+        guard new.attributedTo == current.attributedTo else {
+            throw ActivityRejection("an Update cannot change the author of \(current.id) (\(current.attributedTo))")
+        }
+        guard actor == current.attributedTo else {
+            if try isModerator(actor, of: group, context: context, db: db) {
+                throw ActivityRejection("moderators remove posts, they do not rewrite them; only \(current.attributedTo) may update \(current.id)")
+            }
+            throw ActivityRejection("only the author (\(current.attributedTo)) may update \(current.id); \(actor) is neither its author nor a moderator")
+        }
+        guard proven || !isSigned(current) else {
+            throw ActivityRejection("the Update of \(current.id) carries no proof by its author \(current.attributedTo)")
+        }
+        if let previous = current.updated ?? current.published, let updated = new.updated, updated < previous {
+            throw ActivityRejection("the Update of \(current.id) is older than the stored version")
+        }
+    }
+
+    static func forDelete(of current: StoredObject, by actor: String, proven: Bool, group: LocalActor,
+                          context: FederationContext, db: Connection) throws -> ChangeAuthority {
+        if actor == current.attributedTo && (proven || !isSigned(current)) { return .author }
+        if try isModerator(actor, of: group, context: context, db: db) { return .moderator }
+        if actor == current.attributedTo {
+            throw ActivityRejection("the Delete of \(current.id) needs a Tombstone with its author's proof")
+        }
+        throw ActivityRejection("only the author (\(current.attributedTo)) or a moderator of the community may delete \(current.id)")
+    }
+
+    /// Whether `actor` (local or remote) moderates `group`.
+    static func isModerator(_ actor: String, of group: LocalActor, context: FederationContext, db: Connection) throws -> Bool {
+        if try CommunityRoleRepository(db).role(of: actor, communityID: group.id) != nil { return true }
+        guard context.isLocal(actor), let reference = context.urls.localActorReference(actor), reference.kind == .person else {
+            return false
+        }
+        if try CommunityRepository(db).find(username: group.username)?.ownerUsername == reference.username { return true }
+        guard let account = try AccountRepository(db).find(username: reference.username) else { return false }
+        return account.status == .active && (account.role == .admin || account.role == .moderator)
+    }
+}
+
+/// `Update` of an actor by itself: a key rotation, a new name or summary.
+enum ActorUpdate {
+    /// Whether `object` is the document of the activity's own actor (as opposed to a content object).
+    static func isActorDocument(_ object: JSON, of actorID: String) -> Bool {
+        guard case .object = object, object["id"]?.stringValue == actorID, let type = object.asType else { return false }
+        return RemoteActor.actorTypes.contains(type)
+    }
+
+    /// Takes the document into the remote cache (the inbox verified the request's signature by a
+    /// key of the actor's host), then lets each local community the actor belongs to relay the
+    /// Update to its member nodes, which refetch the actor from its origin.
+    static func apply(_ activity: InboundActivity, document: JSON, context: FederationContext, commit: InboxCommit) async throws {
+        do {
+            try await context.directory.applyUpdate(of: activity.actorID, document: document)
+        } catch let error as DereferenceError {
+            throw ActivityRejection("the updated actor document of \(activity.actorID) is not acceptable: \(error)")
+        }
+        let actorID = activity.actorID
+        let json = activity.json
+        let queued = try await commit { db -> Bool in
+            var relayed = false
+            for follow in try FollowRepository(db).following(by: actorID) where follow.state == .accepted {
+                guard let group = try context.localActor(follow.followed, db: db), group.kind == .group else { continue }
+                try GroupRelay.announce(json, by: group, context: context, db: db)
+                relayed = true
+            }
+            return relayed
         }
         if queued { context.wakeDelivery() }
     }
@@ -114,6 +244,22 @@ enum GroupRelay {
     }
 }
 
+extension GroupRelay {
+    /// A moderator's removal of `objectID`: the community publishes its own `Delete` of the object
+    /// (actor: the community) inside its `Announce`, which member nodes accept from the community
+    /// for objects in it.
+    static func removal(of objectID: String, by group: LocalActor, context: FederationContext, db: Connection) throws {
+        let groupID = context.urls.actor(group)
+        let delete = ActivityBuilder.activity(
+            id: context.publisher.newActivityID(), type: "Delete", actor: groupID,
+            object: ["id": .string(objectID), "type": "Tombstone"], to: [context.urls.followers(group)], audience: groupID)
+        try OutboxRepository(db).append(
+            activityID: delete["id"]?.stringValue ?? objectID, actorID: group.id, type: "Delete", objectID: objectID,
+            isPublic: false, body: delete.serializedBytes())
+        try announce(delete, by: group, context: context, db: db)
+    }
+}
+
 /// `Announce` from a remote community this node follows: the inner `Create`, `Update` or
 /// `Delete` of a note is applied locally.
 ///
@@ -139,6 +285,35 @@ public struct AnnounceHandler: ActivityHandler {
         guard let objectValue = inner["object"], let objectID = objectValue.linkID else {
             throw ActivityRejection("the announced \(innerType) needs an object")
         }
+        let context = context
+        if innerType == "Update", ActorUpdate.isActorDocument(objectValue, of: author) {
+            // A member's key rotation, passed on by the community: the community's node cannot
+            // speak for another node's actor, so the actor is refetched from its origin (the
+            // community's own actors are taken as announced).
+            if FederationContext.authority(author) == activity.originDomain {
+                _ = try? await context.directory.applyUpdate(of: author, document: objectValue)
+            } else {
+                // One fetch per relayed Update, each of which came signed by the community's node.
+                _ = try? await context.directory.actor(id: author, refresh: true)
+            }
+            try await commit { _ in }
+            return
+        }
+        if innerType == "Delete" && author == groupID {
+            // Moderation: the community removes an object in it (see ChangeAuthority).
+            try await commit { db in
+                guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {
+                    throw ActivityRejection("no member of this node follows \(groupID)")
+                }
+                let objects = ObjectRepository(db)
+                guard let existing = try objects.find(id: objectID) else { return }
+                guard existing.audience == groupID else {
+                    throw ActivityRejection("\(groupID) may remove only objects in its own community, not \(objectID)")
+                }
+                try objects.markDeleted(id: objectID)
+            }
+            return
+        }
         if innerType == "Like" {
             let likeID = inner["id"]?.stringValue ?? ""
             let context = context
@@ -159,10 +334,18 @@ public struct AnnounceHandler: ActivityHandler {
             return  // our own member's content coming back: already stored here
         }
         var object = objectValue
-        // An object carrying its author's valid proof is taken as relayed, with no request to its
-        // origin; a proof that fails rejects it, whoever relayed it.
-        let proven = innerType != "Delete"
-            ? try await AuthorProof.verify(objectValue, author: author, directory: context.directory) : false
+        // An object (or a Delete's Tombstone) carrying its author's valid proof is taken as
+        // relayed, with no request to its origin; a proof that fails rejects it, whoever relayed
+        // it. A key this node cannot obtain yet (a rotation it has not seen) leaves the origin to
+        // decide.
+        var proven = false
+        if case .object = objectValue {
+            do {
+                proven = try await AuthorProof.verify(objectValue, author: author, directory: context.directory)
+            } catch is AuthorProof.KeyUnavailable {
+                proven = false
+            }
+        }
         let vouched = proven || authorHost == activity.originDomain
         var deletedAtOrigin = false
         if !vouched {
@@ -175,7 +358,6 @@ public struct AnnounceHandler: ActivityHandler {
         if innerType == "Delete" && !vouched && !deletedAtOrigin {
             throw ActivityRejection("\(objectID) still exists at its origin; the Delete is not genuine")
         }
-        let context = context
         let checkedObject = object
         try await commit { db in
             guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {

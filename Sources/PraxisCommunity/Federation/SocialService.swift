@@ -150,7 +150,7 @@ public struct SocialService: Sendable {
             note["tag"] = .array(tags.map { ["type": "Hashtag", "name": .string("#" + $0.lowercased())] })
         }
         // The author's proof lets every node check who wrote it, whoever relays it.
-        guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member))
+        guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member, fresh: true))
         else { throw CommunityError(.invalid, "the post could not be signed") }
         note = signedNote
         let create = ActivityBuilder.activity(
@@ -231,9 +231,57 @@ public struct SocialService: Sendable {
         try await change(member: member, objectID: objectID, content: content, acceptedAnswer: nil)
     }
 
-    /// Deletes one's own note; it becomes a tombstone on every node that has a copy.
+    /// Deletes a note: one's own (a `Delete` with a `Tombstone` carrying the author's proof), or, for
+    /// a moderator of its community, someone else's (see ``remove(moderator:objectID:)``). It
+    /// becomes a tombstone on every node that has a copy.
     public func delete(member: String, objectID: String) async throws {
+        let context = context
+        let account = try await activeAccount(member)
+        let existing = try await context.store.database.read { db in try ObjectRepository(db).find(id: objectID) }
+        if let existing, existing.attributedTo != context.urls.actor(account.actor) {
+            try await remove(moderator: member, objectID: objectID)
+            return
+        }
         try await change(member: member, objectID: objectID, content: nil, acceptedAnswer: nil)
+    }
+
+    /// A moderator removes someone else's note from a community.
+    ///
+    /// In a community of this node, the moderator's right is checked here (owner, manager or
+    /// moderator of the community, or node admin or moderator) and the community publishes its own
+    /// `Delete` inside its `Announce`. In a community of another node, the moderator's `Delete`
+    /// goes to that community, which checks the right and publishes the removal; the copy here is
+    /// tombstoned when the community's `Announce` comes back.
+    /// - Throws: `CommunityError.forbidden` when the member does not moderate the local community,
+    ///   `.notFound` for an unknown or already deleted post.
+    public func remove(moderator member: String, objectID: String) async throws {
+        let context = context
+        let account = try await activeAccount(member)
+        let actorID = context.urls.actor(account.actor)
+        let existing = try await context.store.database.read { db in try ObjectRepository(db).find(id: objectID) }
+        guard let existing, existing.deletedAt == nil, let community = existing.audience else {
+            throw CommunityError(.notFound, "no post \(objectID)")
+        }
+        let (remoteInbox, _) = try await target(community)
+        try await context.store.database.write { db in
+            if let remoteInbox {
+                let delete = ActivityBuilder.activity(
+                    id: context.publisher.newActivityID(), type: "Delete", actor: actorID,
+                    object: ["id": .string(objectID), "type": "Tombstone"], to: [community], audience: community)
+                let key = try FederationContext.threadRoot(of: objectID, db: db)
+                try context.publisher.publish(delete, by: account.actor, orderingKey: key, inboxes: [remoteInbox], db: db)
+                return
+            }
+            guard let group = try context.localActor(community, db: db), group.kind == .group else {
+                throw CommunityError(.notFound, "no community \(community) on this node")
+            }
+            guard try ChangeAuthority.isModerator(actorID, of: group, context: context, db: db) else {
+                throw CommunityError(.forbidden, "only the author, or a moderator of \(group.displayName), may delete this post")
+            }
+            try ObjectRepository(db).markDeleted(id: objectID)
+            try GroupRelay.removal(of: objectID, by: group, context: context, db: db)
+        }
+        context.wakeDelivery()
     }
 
     /// Updates the text or the accepted answer of one's own post, or deletes it when both are nil.
@@ -272,16 +320,23 @@ public struct SocialService: Sendable {
             }
             note["updated"] = .string(ISO8601.string(Date()))
             note["proof"] = nil
-            guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member))
+            guard case .object(let signedNote) = try AuthorProof.sign(.object(note), keys: context.keyring.keys(for: member, fresh: true))
             else { throw CommunityError(.invalid, "the post could not be signed") }
             note = signedNote
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Update", actor: authorID, object: .object(note),
                 to: to, cc: cc, audience: community)
         } else {
+            // The Tombstone carries the author's proof: every node can tell the author's Delete
+            // from anyone else's without asking the origin.
+            let tombstone: JSON = [
+                "@context": ActivityStreams.contentContext, "id": .string(objectID), "type": "Tombstone",
+                "deleted": .string(ISO8601.string(Date())),
+            ]
+            let signed = try AuthorProof.sign(tombstone, keys: context.keyring.keys(for: member, fresh: true))
             activity = ActivityBuilder.activity(
                 id: context.publisher.newActivityID(), type: "Delete", actor: authorID,
-                object: ["id": .string(objectID), "type": "Tombstone"], to: to, cc: cc, audience: community)
+                object: signed, to: to, cc: cc, audience: community)
         }
         try await context.store.database.write { db in
             let objects = ObjectRepository(db)

@@ -141,6 +141,29 @@ public final class RemoteDirectory: Sendable {
         return actor
     }
 
+    /// Takes the actor document carried by an `Update` of the actor (a key rotation, a new name)
+    /// into the cache at once, without a request to its origin.
+    ///
+    /// The caller has verified the Update's signature by a key of the actor's own host (the inbox
+    /// does), so the document comes from the node that is authoritative for the actor. It passes
+    /// the same checks as a fetched one: its `id` must be `actorID`, and its inbox and keys must be
+    /// the actor's and on its host.
+    /// - Throws: ``DereferenceError`` when the document does not pass those checks.
+    @discardableResult
+    public func applyUpdate(of actorID: String, document: JSON) async throws -> RemoteActor {
+        try checkAllowed(actorID, what: "actor")
+        guard document["id"]?.stringValue == actorID else {
+            throw DereferenceError(.idMismatch, url: actorID, "the updated actor document's id is not \(actorID.prefix(200))")
+        }
+        let fetchedAt = Date(remoteSeconds: now().remoteSeconds)
+        let actor = try RemoteActorParser.parse(document, id: actorID, fetchedAt: fetchedAt)
+        let expiresAt = fetchedAt.addingTimeInterval(cacheLifetime)
+        let serialized = document.serialized()
+        try await database.write { try RemoteStore(db: $0).save(actor, document: serialized, expiresAt: expiresAt) }
+        memory.withLock { $0.put(actor, expiresAt: expiresAt) }
+        return actor
+    }
+
     private func forgetActor(id: String) async throws {
         memory.withLock { $0.remove(id: id) }
         try await database.write { try RemoteStore(db: $0).deleteActor(id: id) }
