@@ -20,6 +20,10 @@ public struct GroupContentHandler: ActivityHandler {
     public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         let json = activity.json
         guard let object = json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
+        if activity.type == "Create", WarningReceiver.isWarning(object) {
+            try await WarningReceiver.receive(activity, note: object, context: context, commit: commit)
+            return
+        }
         let candidates = [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
             + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
         let context = context
@@ -45,6 +49,9 @@ public struct GroupContentHandler: ActivityHandler {
                 throw ActivityRejection("\(activity.type) is not addressed to a community of this node")
             }
             let groupID = context.urls.actor(group)
+            if try ModerationRepository(db).findBan(community: groupID, actor: actorID) != nil {
+                throw ActivityRejection("\(actorID) is banned from \(groupID)")
+            }
             guard let membership = try FollowRepository(db).find(follower: actorID, followed: groupID),
                 membership.state == .accepted
             else { throw ActivityRejection("\(actorID) is not a member of \(groupID)") }
@@ -138,6 +145,22 @@ public struct AnnounceHandler: ActivityHandler {
         guard ["Create", "Update", "Delete", "Like"].contains(innerType) else { return }
         guard let objectValue = inner["object"], let objectID = objectValue.linkID else {
             throw ActivityRejection("the announced \(innerType) needs an object")
+        }
+        if innerType == "Delete" && author == groupID {
+            // A removal by the community's moderators: the community itself deletes a post it
+            // holds, whoever wrote it. The Announce is signed by the community, so it is genuine.
+            let context = context
+            try await commit { db in
+                guard try FollowRepository(db).followers(of: groupID).contains(where: { context.isLocal($0.follower) }) else {
+                    throw ActivityRejection("no member of this node follows \(groupID)")
+                }
+                guard let existing = try ObjectRepository(db).find(id: objectID) else { return }
+                guard existing.audience == groupID else {
+                    throw ActivityRejection("\(groupID) can only remove posts made in it, not \(objectID)")
+                }
+                try ObjectRepository(db).markDeleted(id: objectID)
+            }
+            return
         }
         if innerType == "Like" {
             let likeID = inner["id"]?.stringValue ?? ""
