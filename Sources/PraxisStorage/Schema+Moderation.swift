@@ -246,6 +246,11 @@ public struct ModerationRepository {
         try db.queryOne("SELECT * FROM community_bans WHERE community = ? AND actor = ?", community, actor).map(Self.ban)
     }
 
+    /// The communities (actor ids) `actor` is banned from.
+    public func bannedCommunities(actor: String) throws -> Set<String> {
+        Set(try db.query("SELECT community FROM community_bans WHERE actor = ?", actor).map { try $0.get("community") })
+    }
+
     public func bans(community: String) throws -> [CommunityBan] {
         try db.query("SELECT * FROM community_bans WHERE community = ? ORDER BY created_at, actor", community).map(Self.ban)
     }
