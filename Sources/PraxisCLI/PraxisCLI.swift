@@ -24,6 +24,7 @@ public enum PraxisCLI {
           community  Create or list communities
           trust      Add, remove or list nodes on the trust list
           federation Delivery and inbox queues, dead letters, failed deliveries
+          audit      List what operators did (trust, accounts, roles)
           version    Print the version
 
         Run `praxis COMMAND --help` for the options of a command.
@@ -46,6 +47,7 @@ public enum PraxisCLI {
             case "community": try CommunityCommand.run(words, console: console)
             case "trust": try TrustCommand.run(words, console: console)
             case "federation": try FederationCommand.run(words, console: console)
+            case "audit": try AuditCommand.run(words, console: console)
             case "version", "--version": console.out("praxis \(NodeInfo.softwareVersion)")
             case "help", "--help", "-h": console.out(overview)
             default:
