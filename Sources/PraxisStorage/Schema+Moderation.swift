@@ -50,6 +50,8 @@ extension Schema {
             created_at INTEGER NOT NULL,
             PRIMARY KEY (community, actor)
         ) WITHOUT ROWID;
+        -- Every authorisation decision reads the caller's bans.
+        CREATE INDEX community_bans_actor ON community_bans (actor);
         -- Warnings local members received from a community's moderators (local or remote).
         CREATE TABLE warnings (
             id INTEGER PRIMARY KEY,
