@@ -86,6 +86,7 @@ enum CommunityCommand {
             let store = try PraxisCLI.openStore(args)
             let (name, member) = (args.positionals[0], args.positionals[1])
             let base = store.configuration.baseURL
+            let operatorName = AuditCommand.operatorName(console)
             try store.database.write { db in
                 guard let community = try CommunityRepository(db).find(username: name) else {
                     throw CLIError("no community named \"\(name)\" on this node")
@@ -100,6 +101,9 @@ enum CommunityCommand {
                     throw CLIError("\(member) must be a member of \(name) first")
                 }
                 try CommunityRoleRepository(db).set(role, actor: actorID, communityID: community.actor.id)
+                try AuditRepository(db).record(
+                    operator: operatorName, action: "community.role", target: "\(account.actor.username) in \(community.actor.username)",
+                    detail: role?.rawValue ?? "none")
             }
             console.out(role.map { "\(member) is now \($0.rawValue) of \(name)" } ?? "\(member) has no role in \(name) any more")
         default:

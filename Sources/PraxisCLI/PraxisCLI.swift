@@ -25,6 +25,7 @@ public enum PraxisCLI {
           trust      Add, remove or list nodes on the trust list
           federation Delivery and inbox queues, dead letters, failed deliveries
           keys       Rotate or list the signing keys of the node, a member or a community
+          audit      List what operators did (trust, accounts, roles)
           version    Print the version
 
         Run `praxis COMMAND --help` for the options of a command.
@@ -48,6 +49,7 @@ public enum PraxisCLI {
             case "trust": try TrustCommand.run(words, console: console)
             case "federation": try FederationCommand.run(words, console: console)
             case "keys": try KeysCommand.run(words, console: console)
+            case "audit": try AuditCommand.run(words, console: console)
             case "version", "--version": console.out("praxis \(NodeInfo.softwareVersion)")
             case "help", "--help", "-h": console.out(overview)
             default:

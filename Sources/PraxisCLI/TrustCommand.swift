@@ -44,8 +44,11 @@ enum TrustCommand {
             }
             let note = args.value("note") ?? ""
             guard note.count <= 500 else { throw CLIError.usage("--note must be at most 500 characters") }
+            let operatorName = AuditCommand.operatorName(console)
             try store.database.write { db in
                 try TrustRepository(db).set(TrustEntry(domain: domain, level: level, note: note))
+                try AuditRepository(db).record(operator: operatorName, action: "trust.set", target: domain,
+                                               detail: level.rawValue + (note.isEmpty ? "" : ": " + note))
             }
             console.out("\(domain) is now \(level.rawValue)")
         case "remove":
@@ -53,7 +56,12 @@ enum TrustCommand {
             try args.expectPositionals(1, "DOMAIN to remove from the trust list")
             let store = try PraxisCLI.openStore(args)
             let domain = args.positionals[0].lowercased()
-            let removed = try store.database.write { db in try TrustRepository(db).remove(domain: domain) }
+            let operatorName = AuditCommand.operatorName(console)
+            let removed = try store.database.write { db -> Bool in
+                guard try TrustRepository(db).remove(domain: domain) else { return false }
+                try AuditRepository(db).record(operator: operatorName, action: "trust.remove", target: domain)
+                return true
+            }
             guard removed else { throw CLIError("\(domain) is not on the trust list") }
             let policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
             console.out("Removed \(domain); it is now \(policy.level(of: domain, entry: nil).rawValue) (\(store.configuration.federation.rawValue) mode)")

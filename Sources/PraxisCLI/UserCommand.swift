@@ -55,6 +55,11 @@ enum UserCommand {
                 .init(username: name, password: password, displayName: args.value("display-name"), role: role,
                       affiliation: affiliation, email: args.value("email")))
             let urls = store.configuration.baseURL + "/users/" + account.actor.username
+            try store.database.write { db in
+                try AuditRepository(db).record(
+                    operator: AuditCommand.operatorName(console), action: "user.add", target: account.actor.username,
+                    detail: "\(account.role.rawValue), \(account.affiliation.rawValue)")
+            }
             console.out("Added \(account.role.rawValue) @\(account.actor.username)@\(store.configuration.domain) (\(account.affiliation.rawValue)): \(urls)")
         case "list":
             let args = try Arguments(rest, options: ["data"], flags: ["json"], command: "user list")
@@ -77,7 +82,16 @@ enum UserCommand {
             let args = try Arguments(rest, options: ["data"], flags: [], command: "user \(sub)")
             try args.expectPositionals(1, "NAME of the member")
             let store = try PraxisCLI.openStore(args)
-            try AccountService(store: store).setStatus(sub == "approve" ? .active : .suspended, username: args.positionals[0])
+            let name = args.positionals[0]
+            let previous = try store.database.read { db in try AccountRepository(db).find(username: name)?.status }
+            try AccountService(store: store).setStatus(sub == "approve" ? .active : .suspended, username: name)
+            // Suspending a registration that was never approved refuses it.
+            let action = sub == "approve" ? "user.approve" : previous == .pending ? "user.refuse" : "user.suspend"
+            try store.database.write { db in
+                try AuditRepository(db).record(
+                    operator: AuditCommand.operatorName(console), action: action, target: name.lowercased(),
+                    detail: "was \(previous?.rawValue ?? "unknown")")
+            }
             console.out("\(sub == "approve" ? "Approved" : "Suspended") \(args.positionals[0])")
         default:
             throw CLIError.usage("unknown subcommand `user \(sub)`; use add, list, approve or suspend")

@@ -28,6 +28,8 @@ public struct Authorization: Sendable {
     public let guestScope: GuestScope?
     /// When the decision is made (guest scopes end).
     public let now: Date
+    /// Communities (actor ids, local or remote) whose moderators banned the account.
+    public let bannedFrom: Set<String>
 
     public struct GuestScope: Sendable, Equatable {
         public var community: String
@@ -36,7 +38,8 @@ public struct Authorization: Sendable {
     }
 
     public init(account: Account, urls: NodeURLs, memberships: [String: Follow.State], guestScope: GuestScope? = nil,
-                now: Date = Date()) {
+                now: Date = Date(), bannedFrom: Set<String> = []) {
+        self.bannedFrom = bannedFrom
         self.account = account
         self.urls = urls
         self.memberships = memberships
@@ -52,7 +55,8 @@ public struct Authorization: Sendable {
         let scope = try InvitationRepository(db).guestScope(accountID: account.actor.id).map {
             GuestScope(community: $0.community, topic: $0.topic, expiresAt: $0.expiresAt)
         }
-        return Authorization(account: account, urls: urls, memberships: memberships, guestScope: scope)
+        let banned = try ModerationRepository(db).bannedCommunities(actor: urls.actor(account.actor))
+        return Authorization(account: account, urls: urls, memberships: memberships, guestScope: scope, bannedFrom: banned)
     }
 
     /// A guest's scope covers `communityID` (and has not ended); everyone else is unrestricted.
@@ -99,11 +103,12 @@ public struct Authorization: Sendable {
     /// see them yet, or nobody could ever join; invitation-only ones do not.
     public func canJoin(_ community: Community) -> Bool {
         isPractitioner && guestScope == nil && community.joinPolicy != .invite
+            && !bannedFrom.contains(urls.community(community.actor.username))
     }
 
     /// Whether the account may post in a community, local or remote, named by its actor id.
     public func canPost(in communityID: String) -> Bool {
-        isPractitioner && isMember(of: communityID) && withinGuestScope(communityID)
+        isPractitioner && isMember(of: communityID) && withinGuestScope(communityID) && !bannedFrom.contains(communityID)
     }
 
     /// Whether the account may follow remote communities and people.
@@ -147,6 +152,9 @@ public struct Authorization: Sendable {
         guard isPractitioner else {
             throw CommunityError(.forbidden, "suppliers cannot join practitioner communities")
         }
+        guard !bannedFrom.contains(urls.community(community.actor.username)) else {
+            throw CommunityError(.forbidden, "you are banned from \(community.title)")
+        }
         guard canJoin(community) else {
             guard canSee(community) else { throw Self.missing(community.actor.username) }
             throw CommunityError(.forbidden, "\(community.title) admits members by invitation only")
@@ -156,6 +164,9 @@ public struct Authorization: Sendable {
     public func requirePost(in communityID: String) throws(CommunityError) {
         guard isPractitioner else {
             throw CommunityError(.forbidden, "suppliers cannot post in practitioner communities")
+        }
+        guard !bannedFrom.contains(communityID) else {
+            throw CommunityError(.forbidden, "you are banned from \(communityID)")
         }
         guard canPost(in: communityID) else {
             let state = membership(of: communityID)

@@ -56,7 +56,7 @@ public final class NodeFederation: Sendable {
             database: database,
             handlers: [
                 FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context),
-                InviteHandler(context: context),
+                InviteHandler(context: context), FlagHandler(context: context), BlockHandler(context: context),
             ],
             log: log)
         self.client = client

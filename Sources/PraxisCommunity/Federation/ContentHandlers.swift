@@ -27,6 +27,10 @@ public struct GroupContentHandler: ActivityHandler {
             try await ActorUpdate.apply(activity, document: object, context: context, commit: commit)
             return
         }
+        if activity.type == "Create", WarningReceiver.isWarning(object) {
+            try await WarningReceiver.receive(activity, note: object, context: context, commit: commit)
+            return
+        }
         let candidates = [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
             + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
         let context = context
@@ -83,6 +87,9 @@ public struct GroupContentHandler: ActivityHandler {
                 case .moderator: try GroupRelay.removal(of: objectID, by: group, context: context, db: db)
                 }
                 return true
+            }
+            if try ModerationRepository(db).findBan(community: groupID, actor: actorID) != nil {
+                throw ActivityRejection("\(actorID) is banned from \(groupID)")
             }
             guard let membership = try FollowRepository(db).find(follower: actorID, followed: groupID),
                 membership.state == .accepted

@@ -42,9 +42,13 @@ public struct FollowHandler: ActivityHandler {
                     throw ActivityRejection("no community \(target) on this node")
                 }
                 let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
+                let banned = try ModerationRepository(db).findBan(community: target, actor: follower.id) != nil
                 let invitation = try InvitationRepository(db).openMemberInvitation(invitee: follower.id, community: local.username)
                 let followerTrusted = try policy.level(of: follower.domain, db: db) == .trusted
-                if let invitation, community.visibility == .public || followerTrusted {
+                if banned {
+                    // Banned by the community's moderators: refused until the ban is lifted.
+                    state = .rejected
+                } else if let invitation, community.visibility == .public || followerTrusted {
                     // Invited by a manager: admitted whatever the join policy.
                     try InvitationRepository(db).markUsed(id: invitation.id, by: nil)
                     state = .accepted
@@ -107,6 +111,10 @@ public struct FollowHandler: ActivityHandler {
     private func undo(_ activity: InboundActivity, commit: InboxCommit) async throws {
         guard let object = activity.json["object"] else { throw ActivityRejection("Undo needs an object") }
         let actorID = activity.actorID
+        if object.asType == "Block" {
+            try await BlockHandler.undo(activity, block: object, context: context, commit: commit)
+            return
+        }
         // Undo of other activity types (Like, Announce) is not acted on yet: acknowledged.
         if let type = object.asType, type != "Follow" { return }
         let objectID = object.linkID

@@ -40,6 +40,7 @@ public struct SocialService: Sendable {
         let followID = context.publisher.newActivityID()
         let remoteInbox = targetInbox
         let follow = try await context.store.database.write { db -> Follow in
+            try BanRules.requireNotBanned(followerID, from: targetID, db: db)
             if let targetInbox = remoteInbox {
                 let follow = Follow(
                     follower: followerID, followed: targetID, followerInbox: nil, followerDomain: context.urls.domain,
@@ -158,6 +159,7 @@ public struct SocialService: Sendable {
             to: to, cc: cc, audience: community, published: published)
         let finalNote = note
         let stored = try await context.store.database.write { db -> StoredObject in
+            try BanRules.requireNotBanned(authorID, from: community, db: db)
             guard let membership = try FollowRepository(db).find(follower: authorID, followed: community),
                 membership.state == .accepted
             else { throw CommunityError(.forbidden, "join \(community) before posting there") }
