@@ -70,6 +70,7 @@ public struct APIRoutes: Sendable {
         router.patch("\(p)/posts/:id", maxBodySize: large, authed { r, c in try await api.editPost(r, c) })
         router.delete("\(p)/posts/:id", authed { r, c in try await api.deletePost(r, c) })
         registerParticipation(into: &router)
+        registerSearch(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
