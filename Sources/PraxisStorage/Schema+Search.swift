@@ -35,8 +35,11 @@ extension Schema {
             title, body, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
         CREATE VIRTUAL TABLE search_cjk USING fts5(title, body, tags, tokenize = 'trigram');
 
+        -- No INSERT OR IGNORE in these triggers: the conflict policy of the statement that fires a
+        -- trigger (an upsert, say) overrides the trigger's own.
         CREATE TRIGGER objects_search_insert AFTER INSERT ON objects BEGIN
-            INSERT OR IGNORE INTO search_documents (object_id) VALUES (NEW.id);
+            INSERT INTO search_documents (object_id)
+                SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM search_documents WHERE object_id = NEW.id);
             UPDATE search_documents SET stale = 1 WHERE object_id = NEW.id;
             -- Replies that arrived before this object: their thread may be this one's now.
             UPDATE search_documents SET stale = 1
@@ -47,7 +50,8 @@ extension Schema {
         BEGIN
             DELETE FROM search_text WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
             DELETE FROM search_cjk WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
-            INSERT OR IGNORE INTO search_documents (object_id) VALUES (NEW.id);
+            INSERT INTO search_documents (object_id)
+                SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM search_documents WHERE object_id = NEW.id);
             UPDATE search_documents SET stale = 1 WHERE object_id = NEW.id;
         END;
         CREATE TRIGGER objects_search_delete AFTER DELETE ON objects BEGIN
