@@ -97,6 +97,24 @@ public struct Authorization: Sendable {
     /// Whether the account may read the community's posts.
     public func canRead(community: Community) -> Bool { isPractitioner && canSee(community) }
 
+    /// What a search by this account may return, from the same rules as reading: local
+    /// communities it may read, remote communities it is an accepted member of, and public
+    /// content of other remote communities; for a guest only its community (and topic) until the
+    /// invitation ends. Suppliers and inactive accounts read nothing.
+    public func searchScope(db: Connection) throws -> SearchScope {
+        guard isPractitioner else { return .nothing }
+        let local = try CommunityRepository(db).all()
+        let localIDs = local.map { urls.community($0.actor.username) }
+        var readable = local.filter { canRead(community: $0) }.map { urls.community($0.actor.username) }
+        let localSet = Set(localIDs)
+        readable += memberships.keys.sorted().filter { id in
+            !localSet.contains(id) && isMember(of: id) && withinGuestScope(id)
+        }
+        return SearchScope(
+            communities: readable, publicRemoteContent: guestScope == nil, localCommunities: localIDs,
+            topic: guestScope?.topic)
+    }
+
     /// Whether the account may ask to join the community (the join policy then decides whether it
     /// is accepted at once or waits for approval).
     /// Members-only communities with an approval policy accept requests from people who cannot

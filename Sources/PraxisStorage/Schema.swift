@@ -47,7 +47,8 @@ public enum Schema {
             """),
         // Later versions live beside the code that owns their tables: Schema+Inbox.swift (trust
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
-        // (delivery queue), Schema+Sessions.swift (client API sessions).
+        // (delivery queue), Schema+Sessions.swift (client API sessions), Schema+Search.swift (full-text
+        // search index).
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
@@ -57,6 +58,7 @@ public enum Schema {
         Schema.receivedInvitations,
         Schema.communityProfile,
         Schema.communityRoles,
+        Schema.search,
         Schema.moderation,
     ]
 }

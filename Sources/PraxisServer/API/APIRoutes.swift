@@ -71,6 +71,7 @@ public struct APIRoutes: Sendable {
         router.delete("\(p)/posts/:id", authed { r, c in try await api.deletePost(r, c) })
         registerParticipation(into: &router)
         registerModeration(into: &router)
+        registerSearch(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")

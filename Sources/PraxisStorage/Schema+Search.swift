@@ -1,0 +1,478 @@
+import Foundation
+import PraxisJSON
+import PraxisSQLite
+
+extension Schema {
+    /// Version 14: the full-text search index over content objects (threads, replies, documents),
+    /// local and remote alike.
+    ///
+    /// `search_documents` has one row per object and gives it the integer rowid the FTS5 tables
+    /// need (`objects` is keyed by its URL). Two FTS5 tables hold the plain text: `search_text`
+    /// with `unicode61 remove_diacritics 2` (so "adjudicacion" finds "adjudicación"), and
+    /// `search_cjk` with the `trigram` tokenizer, only for rows with Chinese, Japanese or Korean
+    /// text, which has no spaces between words.
+    ///
+    /// Triggers on `objects` keep the index in step with every write, local or received, edits and
+    /// deletes included: a change removes the object's text from the index at once and marks its
+    /// row stale. Turning sanitised HTML into plain text needs Swift, so ``SearchIndex/refresh(limit:plainText:)``
+    /// indexes stale rows again; the search use case runs it before every query, so a query never
+    /// sees outdated or deleted text.
+    static let search = Migration(version: 14, name: "full-text search index", sql: """
+        CREATE TABLE search_documents (
+            id INTEGER PRIMARY KEY,
+            object_id TEXT NOT NULL UNIQUE,
+            stale INTEGER NOT NULL DEFAULT 1,
+            -- Set when the row is indexed: the thread the object belongs to, the thread's kind
+            -- ('document' for documents), whether the object is addressed to the public, and
+            -- whether it has a row in search_cjk.
+            thread_id TEXT,
+            kind TEXT,
+            is_public INTEGER NOT NULL DEFAULT 0,
+            has_cjk INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX search_documents_stale ON search_documents (id) WHERE stale = 1;
+        CREATE VIRTUAL TABLE search_text USING fts5(
+            title, body, tags, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+        CREATE VIRTUAL TABLE search_cjk USING fts5(title, body, tags, tokenize = 'trigram');
+
+        -- No INSERT OR IGNORE in these triggers: the conflict policy of the statement that fires a
+        -- trigger (an upsert, say) overrides the trigger's own.
+        CREATE TRIGGER objects_search_insert AFTER INSERT ON objects BEGIN
+            INSERT INTO search_documents (object_id)
+                SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM search_documents WHERE object_id = NEW.id);
+            UPDATE search_documents SET stale = 1 WHERE object_id = NEW.id;
+            -- Replies that arrived before this object: their thread may be this one's now.
+            UPDATE search_documents SET stale = 1
+                WHERE object_id IN (SELECT id FROM objects WHERE in_reply_to = NEW.id);
+        END;
+        CREATE TRIGGER objects_search_update
+        AFTER UPDATE OF name, content, tags, language, kind, audience, in_reply_to, deleted_at, document, type ON objects
+        BEGIN
+            DELETE FROM search_text WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
+            DELETE FROM search_cjk WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
+            INSERT INTO search_documents (object_id)
+                SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM search_documents WHERE object_id = NEW.id);
+            UPDATE search_documents SET stale = 1 WHERE object_id = NEW.id;
+        END;
+        CREATE TRIGGER objects_search_delete AFTER DELETE ON objects BEGIN
+            DELETE FROM search_text WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
+            DELETE FROM search_cjk WHERE rowid = (SELECT id FROM search_documents WHERE object_id = OLD.id);
+            DELETE FROM search_documents WHERE object_id = OLD.id;
+        END;
+
+        INSERT INTO search_documents (object_id) SELECT id FROM objects;
+        """)
+}
+
+/// A search that cannot run as written, with a message saying how to write it.
+public struct SearchError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A parsed search query: words, `prefix*` words and `"quoted phrases"`, all of which must match.
+///
+/// User input never reaches FTS5 as syntax: every term becomes a quoted FTS5 string, so `AND`,
+/// `NEAR`, parentheses, colons and stray quotes are ordinary text. Terms with Chinese, Japanese or
+/// Korean characters are searched in the trigram index.
+public struct SearchQuery: Sendable, Equatable {
+    public struct Term: Sendable, Equatable {
+        public var text: String
+        public var isPrefix: Bool
+        public var isPhrase: Bool
+        /// Whether the term has CJK characters (searched by substring, not by word).
+        public var isCJK: Bool
+    }
+
+    public let terms: [Term]
+
+    public static let maxLength = 256
+    public static let maxTerms = 16
+
+    /// Parses what a person typed.
+    /// - Throws: `SearchError` for an empty query, one that is too long or has too many terms, an
+    ///   unclosed quotation mark, or a `*` that follows no word.
+    public init(parsing input: String) throws(SearchError) {
+        let text = input.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { throw SearchError("type at least one word to search for") }
+        guard text.count <= Self.maxLength else {
+            throw SearchError("a search may have at most \(Self.maxLength) characters")
+        }
+        var terms: [Term] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isWhitespace {
+                index = text.index(after: index)
+                continue
+            }
+            var word: String
+            var isPhrase = false
+            if character == "\"" {
+                let start = text.index(after: index)
+                guard let end = text[start...].firstIndex(of: "\"") else {
+                    throw SearchError("a quotation mark is not closed; write phrases as \"public tender\"")
+                }
+                word = String(text[start..<end])
+                isPhrase = true
+                index = text.index(after: end)
+            } else {
+                let end = text[index...].firstIndex { $0.isWhitespace || $0 == "\"" } ?? text.endIndex
+                word = String(text[index..<end])
+                index = end
+            }
+            var isPrefix = false
+            if isPhrase {
+                if index < text.endIndex, text[index] == "*" {
+                    isPrefix = true
+                    index = text.index(after: index)
+                }
+            } else {
+                while word.hasSuffix("*") {
+                    word.removeLast()
+                    isPrefix = true
+                }
+                if isPrefix, word.isEmpty {
+                    throw SearchError("\"*\" marks a prefix and must follow a word, as in adjudic*")
+                }
+            }
+            let cleaned = word.replacingOccurrences(of: "\"", with: " ").trimmingCharacters(in: .whitespaces)
+            // Terms of punctuation only have no words to match.
+            guard cleaned.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil })
+            else { continue }
+            let isCJK = cleaned.unicodeScalars.contains(where: Self.isCJK)
+            terms.append(Term(text: cleaned, isPrefix: isPrefix && !isCJK, isPhrase: isPhrase, isCJK: isCJK))
+        }
+        guard !terms.isEmpty else { throw SearchError("the search has no words in it; type a word to search for") }
+        guard terms.count <= Self.maxTerms else {
+            throw SearchError("a search may have at most \(Self.maxTerms) words or phrases")
+        }
+        self.terms = terms
+    }
+
+    /// Chinese, Japanese and Korean scripts, written without spaces between words.
+    static func isCJK(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x3040...0x30FF, 0x31F0...0x31FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xAC00...0xD7AF, 0xF900...0xFAFF,
+            0xFF66...0xFF9F, 0x20000...0x2FFFF:
+            true
+        default:
+            false
+        }
+    }
+
+    /// The FTS5 expression for the word terms (implicit AND), or nil when there are none.
+    var wordExpression: String? {
+        let parts = terms.filter { !$0.isCJK }.map { Self.quoted($0.text) + ($0.isPrefix ? "*" : "") }
+        return parts.isEmpty ? nil : parts.joined(separator: " ")
+    }
+
+    /// The FTS5 expression for CJK terms long enough for the trigram index (three characters).
+    var trigramExpression: String? {
+        let parts = terms.filter { $0.isCJK && $0.text.unicodeScalars.count >= 3 }.map { Self.quoted($0.text) }
+        return parts.isEmpty ? nil : parts.joined(separator: " ")
+    }
+
+    /// CJK terms of one or two characters: the trigram index cannot find them, so they are
+    /// matched as substrings of the (CJK-only) rows.
+    var shortCJKTerms: [String] { terms.filter { $0.isCJK && $0.text.unicodeScalars.count < 3 }.map(\.text) }
+
+    static func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+/// Which content a searcher may read, decided by the authorisation rules (in PraxisCommunity)
+/// and applied inside the SQL query, so pages stay full and nothing unreadable is counted.
+public struct SearchScope: Sendable, Equatable {
+    /// Communities (actor ids, local or remote) whose content the searcher may read.
+    public var communities: [String]
+    /// Whether content addressed to the public in remote communities is readable too (for
+    /// members, not for guests). Remote communities known as members-only are excluded whatever
+    /// the addressing says.
+    public var publicRemoteContent: Bool
+    /// Every community hosted on this node: local content is readable only through `communities`.
+    public var localCommunities: [String]
+    /// For a guest invited for one topic: a thread URL, or a tag the thread must carry.
+    public var topic: String?
+
+    public init(communities: [String], publicRemoteContent: Bool, localCommunities: [String], topic: String? = nil) {
+        self.communities = communities
+        self.publicRemoteContent = publicRemoteContent
+        self.localCommunities = localCommunities
+        self.topic = topic
+    }
+
+    /// Reads nothing (inactive accounts, suppliers).
+    public static let nothing = SearchScope(communities: [], publicRemoteContent: false, localCommunities: [])
+}
+
+/// Filters of a search; nil means any.
+public struct SearchFilter: Sendable, Equatable {
+    /// A community's actor id.
+    public var community: String?
+    /// The thread's kind (`question`, `discussion` …) or `document`.
+    public var kind: String?
+    /// A language tag; `es` also matches `es-ES`.
+    public var language: String?
+    /// Questions with (true) or without (false) an accepted answer.
+    public var answered: Bool?
+
+    public init(community: String? = nil, kind: String? = nil, language: String? = nil, answered: Bool? = nil) {
+        self.community = community
+        self.kind = kind
+        self.language = language
+        self.answered = answered
+    }
+}
+
+/// One search result.
+public struct SearchHit: Sendable, Equatable {
+    public var id: String
+    public var type: String
+    /// The thread the object belongs to (its own id for a thread or document).
+    public var threadID: String
+    /// The thread's title (for a reply, the title of the thread it answers).
+    public var title: String?
+    /// Plain text around the first match, matches wrapped in ``SearchIndex/highlightStart`` and
+    /// ``SearchIndex/highlightEnd``.
+    public var snippet: String
+    public var community: String
+    public var author: String
+    public var kind: String?
+    public var language: String?
+    public var published: Date?
+    /// Whether the thread is a question with an accepted answer.
+    public var answered: Bool
+    /// Relevance, higher is better (the negated bm25 rank).
+    public var score: Double
+}
+
+/// The full-text search index: refreshing stale rows and querying with authorisation applied.
+public struct SearchIndex {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    /// Marks the start of a match in snippets. Neither HTML nor JSON syntax, and removed from
+    /// indexed text, so a client can escape the snippet for HTML and then replace the markers.
+    public static let highlightStart = "\u{27E6}"
+    /// Marks the end of a match in snippets.
+    public static let highlightEnd = "\u{27E7}"
+
+    static let publicAddresses: Set<String> = ["https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"]
+
+    /// Whether some objects wait to be indexed.
+    public func hasStale() throws -> Bool {
+        try db.queryOne("SELECT 1 FROM search_documents WHERE stale = 1 LIMIT 1") != nil
+    }
+
+    /// Indexes up to `limit` stale objects; returns how many it handled (0 when none are left).
+    ///
+    /// - Parameter plainText: turns an object's sanitised HTML into the text a reader sees.
+    public func refresh(limit: Int = 500, plainText: (String) -> String) throws -> Int {
+        let rows = try db.query(
+            """
+            SELECT d.id AS doc, d.thread_id AS old_thread, o.id AS object_id, o.type, o.audience, o.name, o.content,
+                o.tags, o.kind, o.deleted_at, o.document
+            FROM search_documents d LEFT JOIN objects o ON o.id = d.object_id
+            WHERE d.stale = 1 ORDER BY d.id LIMIT ?
+            """, limit)
+        for row in rows {
+            let doc: Int64 = try row.get("doc")
+            try db.run("DELETE FROM search_text WHERE rowid = ?", doc)
+            try db.run("DELETE FROM search_cjk WHERE rowid = ?", doc)
+            guard let objectID: String = try row.optional("object_id") else {
+                try db.run("DELETE FROM search_documents WHERE id = ?", doc)
+                continue
+            }
+            let deleted: Int64? = try row.optional("deleted_at")
+            let audience: String? = try row.optional("audience")
+            guard deleted == nil, audience != nil else {
+                try db.run("UPDATE search_documents SET stale = 0, has_cjk = 0 WHERE id = ?", doc)
+                continue
+            }
+            let type: String = try row.get("type")
+            let thread = try threadRoot(of: objectID)
+            var kind: String? = try row.optional("kind")
+            if type == "Document" {
+                kind = "document"
+            } else if thread != objectID {
+                kind = try db.scalar(String.self, "SELECT kind FROM objects WHERE id = ?", thread) ?? kind
+            }
+            let document = (try? JSON.parse(try row.get("document", as: [UInt8].self))) ?? .null
+            var body = plainText(try row.get("content", as: String.self))
+            if let summary = document["summary"]?.stringValue, !summary.isEmpty {
+                body = plainText(summary) + "\n" + body
+            }
+            let title = Self.clean((try row.optional("name", as: String.self)) ?? "")
+            body = Self.clean(body)
+            let tagList = (try? JSONDecoder().decode([String].self, from: Data((try row.get("tags", as: String.self)).utf8))) ?? []
+            let tags = Self.clean(tagList.joined(separator: " "))
+            let isPublic = ["to", "cc"].contains { key in
+                switch document[key] {
+                case .string(let value)?: Self.publicAddresses.contains(value)
+                case .array(let values)?: values.contains { $0.stringValue.map(Self.publicAddresses.contains) ?? false }
+                default: false
+                }
+            }
+            let hasCJK = (title + body + tags).unicodeScalars.contains(where: SearchQuery.isCJK)
+            try db.run("INSERT INTO search_text (rowid, title, body, tags) VALUES (?, ?, ?, ?)", doc, title, body, tags)
+            if hasCJK {
+                try db.run("INSERT INTO search_cjk (rowid, title, body, tags) VALUES (?, ?, ?, ?)", doc, title, body, tags)
+            }
+            try db.run(
+                "UPDATE search_documents SET stale = 0, thread_id = ?, kind = ?, is_public = ?, has_cjk = ? WHERE id = ?",
+                thread, kind, isPublic, hasCJK, doc)
+            let oldThread: String? = try row.optional("old_thread")
+            if oldThread != thread {
+                // Replies below this object belong to its (new) thread too.
+                try db.run(
+                    "UPDATE search_documents SET stale = 1 WHERE object_id IN (SELECT id FROM objects WHERE in_reply_to = ?)",
+                    objectID)
+            }
+        }
+        return rows.count
+    }
+
+    /// The first post of the thread an object belongs to: its furthest known ancestor.
+    func threadRoot(of id: String) throws -> String {
+        try db.scalar(
+            String.self,
+            """
+            WITH RECURSIVE chain(id, parent, depth) AS (
+                SELECT id, in_reply_to, 0 FROM objects WHERE id = ?
+                UNION ALL
+                SELECT o.id, o.in_reply_to, c.depth + 1 FROM objects o JOIN chain c ON o.id = c.parent WHERE c.depth < 32
+            )
+            SELECT id FROM chain ORDER BY depth DESC LIMIT 1
+            """, id) ?? id
+    }
+
+    /// Highlight markers in the text itself would be mistaken for matches.
+    static func clean(_ text: String) -> String {
+        text.replacingOccurrences(of: highlightStart, with: "[").replacingOccurrences(of: highlightEnd, with: "]")
+    }
+
+    /// Runs a search: the best matches first (bm25, titles weighted above tags above text), then
+    /// the newest; only objects inside `scope`.
+    ///
+    /// - Throws: `SearchError` when FTS5 refuses the query; `SQLiteError` for storage failures.
+    public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), scope: SearchScope, limit: Int,
+                       offset: Int = 0) throws -> [SearchHit] {
+        guard !scope.communities.isEmpty || scope.publicRemoteContent else { return [] }
+        var joins: [String] = []
+        var conditions: [String] = []
+        var arguments: [any SQLBindable] = []
+        var rank: [String] = []
+        var snippet = "NULL"
+        var cjkBody = "NULL"
+        if let words = query.wordExpression {
+            joins.append("JOIN search_text ON search_text.rowid = d.id")
+            conditions.append("search_text MATCH ?")
+            arguments.append(words)
+            rank.append("bm25(search_text, 10.0, 1.0, 3.0)")
+            snippet = "snippet(search_text, 1, '\(Self.highlightStart)', '\(Self.highlightEnd)', '…', 24)"
+        }
+        let trigram = query.trigramExpression
+        let short = query.shortCJKTerms
+        if trigram != nil || !short.isEmpty {
+            joins.append("JOIN search_cjk ON search_cjk.rowid = d.id")
+            cjkBody = "search_cjk.body"
+            if let trigram {
+                conditions.append("search_cjk MATCH ?")
+                arguments.append(trigram)
+                rank.append("bm25(search_cjk, 10.0, 1.0, 3.0)")
+                if snippet == "NULL" {
+                    snippet = "snippet(search_cjk, 1, '\(Self.highlightStart)', '\(Self.highlightEnd)', '…', 40)"
+                }
+            }
+            for term in short {
+                conditions.append("instr(search_cjk.title || ' ' || search_cjk.body || ' ' || search_cjk.tags, ?) > 0")
+                arguments.append(term)
+            }
+        }
+        // What the searcher may read, before any LIMIT.
+        conditions.append("o.deleted_at IS NULL")
+        var readable = "o.audience IN (SELECT value FROM json_each(?))"
+        arguments.append(Self.jsonArray(scope.communities))
+        if scope.publicRemoteContent {
+            readable += """
+                 OR (d.is_public = 1 AND o.audience NOT IN (SELECT value FROM json_each(?))
+                    AND NOT EXISTS (SELECT 1 FROM remote_actors ra WHERE ra.id = o.audience
+                        AND CASE WHEN json_valid(ra.document) THEN json_extract(ra.document, '$.visibility') END = 'members'))
+                """
+            arguments.append(Self.jsonArray(scope.localCommunities))
+        }
+        conditions.append("(\(readable))")
+        if let topic = scope.topic {
+            conditions.append(
+                "(d.thread_id = ? OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) WHERE value = ?))")
+            arguments.append(topic)
+            arguments.append(topic)
+        }
+        if let community = filter.community {
+            conditions.append("o.audience = ?")
+            arguments.append(community)
+        }
+        if let kind = filter.kind {
+            conditions.append("d.kind = ?")
+            arguments.append(kind)
+        }
+        if let language = filter.language?.lowercased() {
+            conditions.append("(lower(coalesce(o.language, t.language)) = ? OR lower(coalesce(o.language, t.language)) LIKE ?)")
+            arguments.append(language)
+            arguments.append(language.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "-%")
+        }
+        if let answered = filter.answered {
+            conditions.append("t.kind = 'question' AND t.accepted_answer IS \(answered ? "NOT NULL" : "NULL")")
+        }
+        let rankExpression = rank.isEmpty ? "0.0" : rank.joined(separator: " + ")
+        let sql = """
+            SELECT d.object_id, d.thread_id, d.kind AS search_kind, o.type, o.audience, o.attributed_to, o.published,
+                coalesce(t.name, o.name) AS title, coalesce(o.language, t.language) AS language,
+                t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered,
+                \(rankExpression) AS rank, \(snippet) AS snippet, \(cjkBody) AS cjk_body, o.content AS content
+            FROM search_documents d
+            \(joins.joined(separator: "\n"))
+            JOIN objects o ON o.id = d.object_id
+            LEFT JOIN objects t ON t.id = d.thread_id
+            WHERE d.stale = 0 AND \(conditions.joined(separator: " AND "))
+            ORDER BY rank, coalesce(o.published, 0) DESC, d.id DESC
+            LIMIT ? OFFSET ?
+            """
+        arguments.append(limit)
+        arguments.append(offset)
+        let rows: [Row]
+        do {
+            rows = try db.query(sql, arguments: arguments)
+        } catch let error as SQLiteError where error.resultCode == .error && error.message.contains("fts5") {
+            throw SearchError("the search could not be understood (\(error.message)); use words, prefix* and \"phrases\"")
+        }
+        return try rows.map { row in
+            var snippet: String? = try row.optional("snippet")
+            if snippet == nil, let body: String = try row.optional("cjk_body") {
+                snippet = Self.snippet(of: body, around: short.first ?? "")
+            }
+            let published: Int64? = try row.optional("published")
+            let rank: Double = try row.get("rank")
+            return SearchHit(
+                id: try row.get("object_id"), type: try row.get("type"), threadID: try row.get("thread_id"),
+                title: try row.optional("title"), snippet: snippet ?? "", community: try row.get("audience"),
+                author: try row.get("attributed_to"), kind: try row.optional("search_kind"),
+                language: try row.optional("language"), published: published.map(Date.init(unixSeconds:)),
+                answered: try row.get("answered"), score: rank == 0 ? 0 : -rank)
+        }
+    }
+
+    /// About 40 characters either side of the first occurrence of `term`, which is highlighted.
+    static func snippet(of text: String, around term: String) -> String {
+        guard !term.isEmpty, let range = text.range(of: term) else { return String(text.prefix(80)) }
+        let start = text.index(range.lowerBound, offsetBy: -40, limitedBy: text.startIndex) ?? text.startIndex
+        let end = text.index(range.upperBound, offsetBy: 40, limitedBy: text.endIndex) ?? text.endIndex
+        return (start == text.startIndex ? "" : "…") + text[start..<range.lowerBound] + highlightStart
+            + text[range] + highlightEnd + text[range.upperBound..<end] + (end == text.endIndex ? "" : "…")
+    }
+
+    static func jsonArray(_ values: [String]) -> String {
+        JSON.array(values.map(JSON.string)).serialized()
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import PraxisSQLite
+import PraxisStorage
+import PraxisTestSupport
+import Testing
+
+@Suite struct SearchIndexTests {
+    static let publicAddress = "https://www.w3.org/ns/activitystreams#Public"
+    static let cloud = "https://praxis.test/communities/cloud"
+    static let secret = "https://praxis.test/communities/secret"
+    static let remote = "https://other.test/communities/works"
+
+    /// The store and its temporary folder (kept alive with it).
+    struct Fixture {
+        let temp: TemporaryDirectory
+        let store: NodeStore
+
+        init() throws {
+            temp = TemporaryDirectory()
+            store = try NodeStore.create(
+                directory: DataDirectory(path: temp.appending("node")),
+                configuration: NodeConfiguration(domain: "praxis.test", name: "Test"))
+        }
+
+        func put(_ id: String, community: String? = SearchIndexTests.cloud, title: String? = nil, html: String,
+                 kind: String? = "discussion", inReplyTo: String? = nil, language: String? = nil, tags: [String] = [],
+                 type: String = "Page", isPublic: Bool = true, published: Int = 1_700_000_000, accepted: String? = nil)
+            throws
+        {
+            let to = isPublic ? SearchIndexTests.publicAddress : (community ?? "")
+            let document = Array("{\"id\":\"\(id)\",\"to\":[\"\(to)\"]}".utf8)
+            try store.database.write { db in
+                try ObjectRepository(db).upsert(StoredObject(
+                    id: id, type: type, attributedTo: "https://praxis.test/users/ana", audience: community,
+                    inReplyTo: inReplyTo, name: title, content: html,
+                    published: Date(timeIntervalSince1970: TimeInterval(published)), updated: nil, document: document,
+                    originDomain: "praxis.test", kind: inReplyTo == nil ? kind : nil, language: language, tags: tags,
+                    acceptedAnswer: accepted))
+            }
+        }
+
+        /// Crude tag stripping, enough for these tests (the node uses PraxisText's PlainText).
+        static func plainText(_ html: String) -> String {
+            html.replacingOccurrences(of: "<[^>]*>", with: " ", options: .regularExpression)
+                .replacingOccurrences(of: "&amp;", with: "&")
+        }
+
+        func search(_ text: String, filter: SearchFilter = SearchFilter(), scope: SearchScope? = nil, limit: Int = 20,
+                    offset: Int = 0) throws -> [SearchHit] {
+            let query = try SearchQuery(parsing: text)
+            return try store.database.write { db in
+                while try SearchIndex(db).refresh(limit: 3, plainText: Self.plainText) > 0 {}
+                return try SearchIndex(db).search(
+                    query, filter: filter,
+                    scope: scope ?? SearchScope(
+                        communities: [SearchIndexTests.cloud, SearchIndexTests.secret], publicRemoteContent: true,
+                        localCommunities: [SearchIndexTests.cloud, SearchIndexTests.secret]),
+                    limit: limit, offset: offset)
+            }
+        }
+    }
+
+    @Test func diacriticsFoldBothWaysAndSnippetsArePlainTextWithMarkers() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/1", title: "Plazos",
+                  html: "<p>La <strong>adjudicación</strong> del contrato se publicó ayer.</p>")
+        try f.put("https://praxis.test/objects/2", title: "Other", html: "<p>Nothing relevant here</p>")
+        let hits = try f.search("adjudicacion")
+        #expect(hits.map(\.id) == ["https://praxis.test/objects/1"])
+        let snippet = try #require(hits.first?.snippet)
+        #expect(snippet.contains("\(SearchIndex.highlightStart)adjudicación\(SearchIndex.highlightEnd)"))
+        #expect(!snippet.contains("<"))
+        #expect(try f.search("ADJUDICACIÓN").count == 1)
+        #expect(try f.search("adjudic*").count == 1)
+        #expect(try f.search("\"adjudicacion del contrato\"").count == 1)
+        #expect(try f.search("\"contrato adjudicacion\"").isEmpty)
+    }
+
+    @Test func japaneseAndChineseTextIsFoundBySubstring() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/ja", title: "入札について", html: "<p>本日、公共調達の入札公告を公開しました。</p>",
+                  language: "ja")
+        try f.put("https://praxis.test/objects/zh", title: "采购", html: "<p>政府采购项目的招标公告</p>", language: "zh")
+        try f.put("https://praxis.test/objects/en", title: "Tender", html: "<p>A public tender notice</p>")
+        #expect(try f.search("入札").map(\.id) == ["https://praxis.test/objects/ja"])
+        #expect(try f.search("入札公告").map(\.id) == ["https://praxis.test/objects/ja"])
+        #expect(try f.search("招标公告").map(\.id) == ["https://praxis.test/objects/zh"])
+        #expect(try f.search("契約").isEmpty)
+        let short = try #require(try f.search("入札").first)
+        #expect(short.snippet.contains("\(SearchIndex.highlightStart)入札\(SearchIndex.highlightEnd)"))
+        // A CJK term and a word must both match.
+        #expect(try f.search("入札 tender").isEmpty)
+    }
+
+    @Test func titlesRankAboveBodiesAndScoresDescend() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/body", title: "Meeting notes",
+                  html: "<p>We talked about framework agreements and other things at length.</p>", published: 1_700_000_100)
+        try f.put("https://praxis.test/objects/title", title: "Framework agreements",
+                  html: "<p>How do you run them?</p>", published: 1_700_000_000)
+        let hits = try f.search("framework")
+        #expect(hits.map(\.id) == ["https://praxis.test/objects/title", "https://praxis.test/objects/body"])
+        #expect(hits[0].score > hits[1].score)
+        #expect(hits[1].score > 0)
+    }
+
+    @Test func filtersByCommunityKindLanguageAndAnswered() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/q1", title: "Question one", html: "<p>Lots question</p>", kind: "question",
+                  language: "es-ES", accepted: "https://praxis.test/objects/r1")
+        try f.put("https://praxis.test/objects/r1", html: "<p>Lots answer</p>", inReplyTo: "https://praxis.test/objects/q1")
+        try f.put("https://praxis.test/objects/q2", community: Self.secret, title: "Question two", html: "<p>Lots again</p>",
+                  kind: "question", language: "fr")
+        try f.put("https://praxis.test/objects/d1", title: "Discussion", html: "<p>Lots of talk</p>", language: "fr")
+        try f.put("https://praxis.test/objects/doc", title: "Guide", html: "<p>Lots guide</p>", kind: nil, type: "Document")
+        func ids(_ filter: SearchFilter) throws -> Set<String> {
+            Set(try f.search("lots", filter: filter).map { $0.id.replacingOccurrences(of: "https://praxis.test/objects/", with: "") })
+        }
+        #expect(try ids(SearchFilter()) == ["q1", "r1", "q2", "d1", "doc"])
+        #expect(try ids(SearchFilter(community: Self.secret)) == ["q2"])
+        #expect(try ids(SearchFilter(kind: "question")) == ["q1", "r1", "q2"])
+        #expect(try ids(SearchFilter(kind: "document")) == ["doc"])
+        #expect(try ids(SearchFilter(language: "es")) == ["q1", "r1"])
+        #expect(try ids(SearchFilter(language: "fr")) == ["q2", "d1"])
+        #expect(try ids(SearchFilter(answered: true)) == ["q1", "r1"])
+        #expect(try ids(SearchFilter(answered: false)) == ["q2"])
+        let reply = try #require(try f.search("answer").first)
+        #expect(reply.threadID == "https://praxis.test/objects/q1")
+        #expect(reply.title == "Question one")
+        #expect(reply.answered)
+    }
+
+    @Test func onlyReadableCommunitiesAreSearchedBeforeTheLimit() throws {
+        let f = try Fixture()
+        // Many hidden matches newer than the readable one: a filter after the LIMIT would return nothing.
+        for index in 0..<10 {
+            try f.put("https://praxis.test/objects/hidden\(index)", community: Self.secret, title: "Budget",
+                      html: "<p>budget</p>", isPublic: false, published: 1_800_000_000 + index)
+        }
+        try f.put("https://praxis.test/objects/open", title: "Budget", html: "<p>budget</p>")
+        try f.put("https://other.test/objects/remote-public", community: Self.remote, title: "Budget", html: "<p>budget</p>")
+        try f.put("https://other.test/objects/remote-members", community: Self.remote, title: "Budget", html: "<p>budget</p>",
+                  isPublic: false)
+        let outsider = SearchScope(communities: [Self.cloud], publicRemoteContent: true,
+                                   localCommunities: [Self.cloud, Self.secret])
+        let hits = try f.search("budget", scope: outsider, limit: 2)
+        #expect(Set(hits.map(\.id)) == ["https://praxis.test/objects/open", "https://other.test/objects/remote-public"])
+        // A guest (no public remote content) of cloud.
+        let guest = SearchScope(communities: [Self.cloud], publicRemoteContent: false, localCommunities: [Self.cloud, Self.secret])
+        #expect(try f.search("budget", scope: guest).map(\.id) == ["https://praxis.test/objects/open"])
+        // A member of the remote community reads its members-only posts.
+        let member = SearchScope(communities: [Self.cloud, Self.remote], publicRemoteContent: true,
+                                 localCommunities: [Self.cloud, Self.secret])
+        #expect(try f.search("budget", scope: member).count == 3)
+        #expect(try f.search("budget", scope: .nothing).isEmpty)
+        // Pages follow one another without overlap.
+        let all = try f.search("budget", limit: 20)
+        #expect(all.count == 12)
+        let second = try f.search("budget", limit: 5, offset: 5)
+        #expect(second.map(\.id) == Array(all[5..<10]).map(\.id))
+    }
+
+    @Test func guestTopicLimitsToOneThreadOrTag() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/t1", title: "Energy", html: "<p>energy prices</p>", tags: ["energy"])
+        try f.put("https://praxis.test/objects/r1", html: "<p>energy reply</p>", inReplyTo: "https://praxis.test/objects/t1")
+        try f.put("https://praxis.test/objects/t2", title: "Other", html: "<p>energy elsewhere</p>")
+        let byTag = SearchScope(communities: [Self.cloud], publicRemoteContent: false, localCommunities: [Self.cloud],
+                                topic: "energy")
+        #expect(Set(try f.search("energy", scope: byTag).map(\.id)) == ["https://praxis.test/objects/t1", "https://praxis.test/objects/r1"])
+        let byThread = SearchScope(communities: [Self.cloud], publicRemoteContent: false, localCommunities: [Self.cloud],
+                                   topic: "https://praxis.test/objects/t2")
+        #expect(try f.search("energy", scope: byThread).map(\.id) == ["https://praxis.test/objects/t2"])
+    }
+
+    @Test func editsAndDeletesReachTheIndex() throws {
+        let f = try Fixture()
+        let id = "https://praxis.test/objects/e"
+        try f.put(id, title: "Edited", html: "<p>original wording</p>")
+        #expect(try f.search("original").count == 1)
+        try f.put(id, title: "Edited", html: "<p>revised wording</p>")
+        #expect(try f.search("original").isEmpty)
+        #expect(try f.search("revised").count == 1)
+        try f.store.database.write { db in try ObjectRepository(db).markDeleted(id: id) }
+        #expect(try f.search("revised").isEmpty)
+        try f.put("https://praxis.test/objects/gone", title: "Gone", html: "<p>vanishing</p>")
+        #expect(try f.search("vanishing").count == 1)
+        try f.store.database.write { db in try db.run("DELETE FROM objects WHERE id = ?", "https://praxis.test/objects/gone") }
+        #expect(try f.search("vanishing").isEmpty)
+        let rows = try f.store.database.read { db in try db.scalar(Int.self, "SELECT count(*) FROM search_documents") }
+        #expect(rows == 1)
+    }
+
+    @Test func repliesReceivedBeforeTheirThreadJoinItLater() throws {
+        let f = try Fixture()
+        try f.put("https://other.test/objects/reply", html: "<p>orphan reply</p>", inReplyTo: "https://other.test/objects/q")
+        #expect(try f.search("orphan").first?.threadID == "https://other.test/objects/reply")
+        try f.put("https://other.test/objects/q", title: "The question", html: "<p>asked</p>", kind: "question")
+        let hit = try #require(try f.search("orphan").first)
+        #expect(hit.threadID == "https://other.test/objects/q")
+        #expect(hit.kind == "question")
+        #expect(hit.title == "The question")
+    }
+
+    @Test func queriesAreParsedSafely() throws {
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: "  ") }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: "\"unclosed phrase") }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: "*") }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: "!!! ???") }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: String(repeating: "a ", count: 200)) }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: (1...17).map { "w\($0)" }.joined(separator: " ")) }
+        let query = try SearchQuery(parsing: "adjudic* \"public tender\" 入札")
+        #expect(query.terms.map(\.text) == ["adjudic", "public tender", "入札"])
+        #expect(query.terms.map(\.isPrefix) == [true, false, false])
+        #expect(query.terms.map(\.isCJK) == [false, false, true])
+        // FTS5 syntax in user input is ordinary text, never an error.
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/x", title: "Near", html: "<p>near and or not</p>")
+        for text in ["NEAR(a b)", "title:near", "a AND OR", "(near", "near^", "-near", "near\"\""] {
+            _ = try f.search(text)
+        }
+        #expect(try f.search("title:near").isEmpty)
+        #expect(try f.search("NEAR AND").count == 1)
+    }
+
+    @Test func existingObjectsAreIndexedByTheMigration() throws {
+        let temp = TemporaryDirectory()
+        let path = temp.appending("old.sqlite")
+        let before = Array(Schema.migrations.prefix { $0.version < 14 })
+        do {
+            let old = try Database(path: path, migrations: before, readers: 1)
+            try old.write { db in
+                try ObjectRepository(db).upsert(StoredObject(
+                    id: "https://praxis.test/objects/old", type: "Page", attributedTo: "https://praxis.test/users/ana",
+                    audience: Self.cloud, inReplyTo: nil, name: "Old", content: "<p>procurement history</p>",
+                    published: nil, updated: nil, document: Array("{}".utf8), originDomain: "praxis.test", kind: "discussion"))
+            }
+        }
+        let upgraded = try Database(path: path, migrations: Schema.migrations, readers: 1)
+        let hits = try upgraded.write { db -> [SearchHit] in
+            while try SearchIndex(db).refresh(plainText: Fixture.plainText) > 0 {}
+            return try SearchIndex(db).search(
+                try SearchQuery(parsing: "history"), scope: SearchScope(
+                    communities: [Self.cloud], publicRemoteContent: false, localCommunities: [Self.cloud]), limit: 5)
+        }
+        #expect(hits.map(\.id) == ["https://praxis.test/objects/old"])
+    }
+}
