@@ -190,19 +190,9 @@ public struct ModerationService: Sendable {
             }
             if let reportID { try Self.close(reportID, action: .remove, moderator: moderator, context: context, db: db) }
             try objects.markDeleted(id: object)
-            let membersOnly = found.visibility == .members
-            let delete = ActivityBuilder.activity(
-                id: context.publisher.newActivityID(), type: "Delete", actor: communityID,
-                object: ["id": .string(object), "type": "Tombstone"],
-                to: membersOnly ? [context.urls.followers(group)] : [ActivityStreams.publicCollection],
-                cc: membersOnly ? [] : [context.urls.followers(group)], audience: communityID)
-            try OutboxRepository(db).append(
-                activityID: delete["id"]?.stringValue ?? "", actorID: group.id, type: "Delete", objectID: object,
-                isPublic: !membersOnly, body: delete.serializedBytes())
-            try GroupRelay.announce(delete, by: group, context: context, db: db)
-            try ModerationRepository(db).log(
-                community: communityID, moderator: try Self.actorID(moderator, context: context, db: db), action: "remove",
-                target: object, reason: note, reportID: reportID)
+            try GroupRelay.removal(
+                of: object, by: group, moderator: try Self.actorID(moderator, context: context, db: db), reason: note,
+                reportID: reportID, context: context, db: db)
         }
         context.wakeDelivery()
     }
@@ -456,10 +446,8 @@ public struct ModerationService: Sendable {
             throw CommunityError(.notFound, "no community named \"\(name)\" on this node")
         }
         let communityID = context.urls.community(found.actor.username)
-        let role = try CommunityRoleRepository(db).role(of: context.urls.actor(account.actor), communityID: found.actor.id)
-        let moderates = account.affiliation != .supplier
-            && (found.ownerUsername == account.actor.username || role != nil || account.role == .admin
-                || account.role == .moderator)
+        let moderates = try account.affiliation != .supplier
+            && ChangeAuthority.isModerator(context.urls.actor(account.actor), of: found.actor, context: context, db: db)
         guard moderates else {
             let authorization = try Authorization.load(account: account, urls: context.urls, db: db)
             try authorization.requireSee(found)

@@ -84,7 +84,8 @@ public struct GroupContentHandler: ActivityHandler {
                 try objects.markDeleted(id: objectID)
                 switch authority {
                 case .author: try GroupRelay.announce(json, by: group, context: context, db: db)
-                case .moderator: try GroupRelay.removal(of: objectID, by: group, context: context, db: db)
+                case .moderator:
+                    try GroupRelay.removal(of: objectID, by: group, moderator: actorID, context: context, db: db)
                 }
                 return true
             }
@@ -254,16 +255,26 @@ enum GroupRelay {
 extension GroupRelay {
     /// A moderator's removal of `objectID`: the community publishes its own `Delete` of the object
     /// (actor: the community) inside its `Announce`, which member nodes accept from the community
-    /// for objects in it.
-    static func removal(of objectID: String, by group: LocalActor, context: FederationContext, db: Connection) throws {
+    /// for objects in it, and the removal goes into the community's moderation log. Every path
+    /// that removes someone else's post (the moderation queue, a moderator's delete through the
+    /// API, a remote moderator's `Delete`) ends here.
+    static func removal(
+        of objectID: String, by group: LocalActor, moderator: String, reason: String = "", reportID: Int64? = nil,
+        context: FederationContext, db: Connection
+    ) throws {
         let groupID = context.urls.actor(group)
+        let membersOnly = try CommunityRepository(db).find(username: group.username)?.visibility != .public
         let delete = ActivityBuilder.activity(
             id: context.publisher.newActivityID(), type: "Delete", actor: groupID,
-            object: ["id": .string(objectID), "type": "Tombstone"], to: [context.urls.followers(group)], audience: groupID)
+            object: ["id": .string(objectID), "type": "Tombstone"],
+            to: membersOnly ? [context.urls.followers(group)] : [ActivityStreams.publicCollection],
+            cc: membersOnly ? [] : [context.urls.followers(group)], audience: groupID)
         try OutboxRepository(db).append(
             activityID: delete["id"]?.stringValue ?? objectID, actorID: group.id, type: "Delete", objectID: objectID,
-            isPublic: false, body: delete.serializedBytes())
+            isPublic: !membersOnly, body: delete.serializedBytes())
         try announce(delete, by: group, context: context, db: db)
+        _ = try ModerationRepository(db).log(
+            community: groupID, moderator: moderator, action: "remove", target: objectID, reason: reason, reportID: reportID)
     }
 }
 

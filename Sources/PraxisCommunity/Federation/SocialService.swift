@@ -281,7 +281,7 @@ public struct SocialService: Sendable {
                 throw CommunityError(.forbidden, "only the author, or a moderator of \(group.displayName), may delete this post")
             }
             try ObjectRepository(db).markDeleted(id: objectID)
-            try GroupRelay.removal(of: objectID, by: group, context: context, db: db)
+            try GroupRelay.removal(of: objectID, by: group, moderator: actorID, context: context, db: db)
         }
         context.wakeDelivery()
     }
