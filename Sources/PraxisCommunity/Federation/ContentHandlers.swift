@@ -74,11 +74,15 @@ public struct GroupContentHandler: ActivityHandler {
                 }
                 try FederationContext.validateThreading(stored, db: db)
                 try objects.upsert(stored)
+                if stored.type == "Document" { try DocumentFederation.store(object, community: groupID, db: db) }
             default:
                 guard let objectID = object.linkID else { throw ActivityRejection("Delete needs the object's id") }
                 guard let existing = try objects.find(id: objectID) else { return false }
                 guard existing.attributedTo == actorID else { throw ActivityRejection("only the author may delete \(objectID)") }
                 try objects.markDeleted(id: objectID)
+                if existing.type == "Document", let orphan = try DocumentFederation.delete(objectID, db: db) {
+                    context.store.directory.documentCache.remove(orphan)
+                }
             }
             try GroupRelay.announce(json, by: group, context: context, db: db)
             return true
@@ -187,6 +191,7 @@ public struct AnnounceHandler: ActivityHandler {
                     throw ActivityRejection("only the author may delete \(objectID)")
                 }
                 try objects.markDeleted(id: objectID)
+                if let orphan = try DocumentFederation.delete(objectID, db: db) { context.store.directory.documentCache.remove(orphan) }
                 return
             }
             let stored = try FederationContext.storedObject(from: checkedObject, audience: groupID, origin: activity.originDomain)
@@ -201,6 +206,7 @@ public struct AnnounceHandler: ActivityHandler {
             }
             try FederationContext.validateThreading(checked, db: db)
             try objects.upsert(checked)
+            if checked.type == "Document" { try DocumentFederation.store(checkedObject, community: groupID, db: db) }
         }
     }
 }
