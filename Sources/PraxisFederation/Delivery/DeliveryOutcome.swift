@@ -57,7 +57,7 @@ enum DeliveryClassifier {
             case .invalidURL, .invalidRequest, .insecureScheme, .forbiddenAddress, .tooManyRedirects:
                 return .permanent(status: nil, reason: error.message)
             case .resolutionFailed, .connectFailed, .connectTimeout, .timeout, .tls, .responseTooLarge, .headersTooLarge,
-                .malformedResponse, .connectionClosed:
+                .malformedResponse, .connectionClosed, .bodyNotStored:
                 return .transient(status: nil, reason: error.message, retryAt: nil, countsAsFailure: true, pausesLane: false)
             }
         }

@@ -339,6 +339,18 @@ final class ClientConnection: @unchecked Sendable {
         }
     }
 
+    /// Hands over at most `max` received bytes (reading from the socket when none are buffered);
+    /// an empty result means end of stream.
+    func readSome(max: Int, deadline: ClientDeadline, cancel: ClientCancellationFlag) throws -> ArraySlice<UInt8> {
+        if bufferedByteCount == 0 {
+            guard try fill(deadline: deadline, cancel: cancel) else { return [] }
+        }
+        let take = min(max, bufferedByteCount)
+        let piece = buffer[bufferStart..<bufferStart + take]
+        bufferStart += take
+        return piece
+    }
+
     func bodyTooLarge(_ limit: Int) -> HTTPClientError {
         HTTPClientError(.responseTooLarge, "the response body is larger than the limit of \(limit) bytes")
     }

@@ -66,13 +66,37 @@ public final class HTTPClient: Sendable {
         _ request: HTTPClientRequest, followRedirects: Bool = true,
         prepare: (@Sendable (inout HTTPClientRequest) throws -> Void)? = nil
     ) async throws -> HTTPClientResponse {
+        try await run(request, followRedirects: followRedirects, prepare: prepare, download: nil)
+    }
+
+    /// Sends the request and streams a successful (2xx) response body into a new file in
+    /// `directory`, hashing it on the way (SHA-256), so large downloads never sit in memory; the
+    /// result's `file` names it and the caller owns it (move it into place or delete it). Other
+    /// responses (errors, redirects not followed) keep their body in memory as with `send`, within
+    /// the usual limit.
+    ///
+    /// - Parameter maxBytes: largest body written to disk; a longer one fails with
+    ///   `.responseTooLarge` and nothing is left behind.
+    /// - Throws: as `send`, plus `.bodyNotStored` when the file cannot be written.
+    public func download(
+        _ request: HTTPClientRequest, into directory: String, maxBytes: Int, followRedirects: Bool = true,
+        prepare: (@Sendable (inout HTTPClientRequest) throws -> Void)? = nil
+    ) async throws -> HTTPClientResponse {
+        try await run(request, followRedirects: followRedirects, prepare: prepare, download: Download(directory: directory, maxBytes: maxBytes))
+    }
+
+    private func run(
+        _ request: HTTPClientRequest, followRedirects: Bool, prepare: (@Sendable (inout HTTPClientRequest) throws -> Void)?,
+        download: Download?
+    ) async throws -> HTTPClientResponse {
         try Task.checkCancellation()
         let cancel = ClientCancellationFlag()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 ClientThread.spawn({ [self] in
                     do {
-                        let response = try perform(request, followRedirects: followRedirects, prepare: prepare, cancel: cancel)
+                        let response = try perform(
+                            request, followRedirects: followRedirects, prepare: prepare, download: download, cancel: cancel)
                         continuation.resume(returning: response)
                     } catch {
                         continuation.resume(throwing: error)
@@ -87,6 +111,12 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Where a downloaded body goes.
+    struct Download {
+        var directory: String
+        var maxBytes: Int
+    }
+
     /// Closes all pooled idle connections. The client stays usable; later requests reconnect.
     public func shutdown() { pool.closeAll() }
 
@@ -97,7 +127,7 @@ public final class HTTPClient: Sendable {
 
     private func perform(
         _ initial: HTTPClientRequest, followRedirects: Bool,
-        prepare: (@Sendable (inout HTTPClientRequest) throws -> Void)?, cancel: ClientCancellationFlag
+        prepare: (@Sendable (inout HTTPClientRequest) throws -> Void)?, download: Download?, cancel: ClientCancellationFlag
     ) throws -> HTTPClientResponse {
         var request = initial
         var url = try HTTPClientURL(request.url)
@@ -108,7 +138,7 @@ public final class HTTPClient: Sendable {
         var redirects = 0
         while true {
             try checkScheme(url)
-            let response = try exchange(request, url: url, deadline: deadline, cancel: cancel)
+            let response = try exchange(request, url: url, download: download, deadline: deadline, cancel: cancel)
             guard followRedirects, [301, 302, 303, 307, 308].contains(response.status.code),
                 let location = response.headers["Location"]
             else { return response }
@@ -150,7 +180,8 @@ public final class HTTPClient: Sendable {
     // MARK: - One request/response exchange
 
     private func exchange(
-        _ request: HTTPClientRequest, url: HTTPClientURL, deadline: ClientDeadline, cancel: ClientCancellationFlag
+        _ request: HTTPClientRequest, url: HTTPClientURL, download: Download?, deadline: ClientDeadline,
+        cancel: ClientCancellationFlag
     ) throws -> HTTPClientResponse {
         let bytes = try ClientWireFormat.serialize(
             method: request.method, url: url, headers: request.headers, body: request.body,
@@ -160,7 +191,9 @@ public final class HTTPClient: Sendable {
 
         if let pooled = pool.take(key) {
             do {
-                return try exchange(bytes, method: request.method, url: url, on: pooled, key: key, deadline: deadline, cancel: cancel)
+                return try exchange(
+                    bytes, method: request.method, url: url, on: pooled, key: key, download: download, deadline: deadline,
+                    cancel: cancel)
             } catch let error as HTTPClientError where idempotent && pooled.receivedThisExchange == 0 {
                 // The server probably closed the idle connection just as we reused it; a request
                 // that is safe to repeat is retried once on a fresh connection.
@@ -171,16 +204,18 @@ public final class HTTPClient: Sendable {
             }
         }
         let connection = try connect(url, deadline: deadline, cancel: cancel)
-        return try exchange(bytes, method: request.method, url: url, on: connection, key: key, deadline: deadline, cancel: cancel)
+        return try exchange(
+            bytes, method: request.method, url: url, on: connection, key: key, download: download, deadline: deadline, cancel: cancel)
     }
 
     private func exchange(
         _ bytes: [UInt8], method: HTTPMethod, url: HTTPClientURL, on connection: ClientConnection,
-        key: ClientConnectionPool.Key, deadline: ClientDeadline, cancel: ClientCancellationFlag
+        key: ClientConnectionPool.Key, download: Download?, deadline: ClientDeadline, cancel: ClientCancellationFlag
     ) throws -> HTTPClientResponse {
         connection.beginExchange()
         try connection.write(bytes, deadline: deadline, cancel: cancel)
-        let (response, reusable) = try readResponse(from: connection, method: method, url: url, deadline: deadline, cancel: cancel)
+        let (response, reusable) = try readResponse(
+            from: connection, method: method, url: url, download: download, deadline: deadline, cancel: cancel)
         if reusable {
             connection.completedExchanges += 1
             pool.put(connection, for: key)
@@ -244,8 +279,8 @@ public final class HTTPClient: Sendable {
     // MARK: - Reading the response
 
     private func readResponse(
-        from connection: ClientConnection, method: HTTPMethod, url: HTTPClientURL, deadline: ClientDeadline,
-        cancel: ClientCancellationFlag
+        from connection: ClientConnection, method: HTTPMethod, url: HTTPClientURL, download: Download?,
+        deadline: ClientDeadline, cancel: ClientCancellationFlag
     ) throws -> (HTTPClientResponse, reusable: Bool) {
         var head: ClientWireFormat.ResponseHead
         var interim = 0
@@ -263,11 +298,21 @@ public final class HTTPClient: Sendable {
             if interim > 16 { throw ClientWireFormat.malformed("too many 1xx interim responses") }
         }
 
-        let limit = configuration.maxResponseBodySize
-        var reusable = head.version == .http11 && !ClientWireFormat.hasToken(head.headers, "Connection", "close")
-        var body: [UInt8] = []
-        var trailers = HTTPHeaders()
         let code = head.status.code
+        let toFile = download.map { _ in (200..<300).contains(code) && method != .head } ?? false
+        let limit = toFile ? (download?.maxBytes ?? 0) : configuration.maxResponseBodySize
+        var reusable = head.version == .http11 && !ClientWireFormat.hasToken(head.headers, "Connection", "close")
+        let body = ResponseBody(limit: limit)
+        if toFile, let download {
+            do {
+                body.file = try BodyFileWriter(directory: download.directory, prefix: "download")
+            } catch {
+                throw HTTPClientError(.bodyNotStored, "cannot store the body from \(url.origin): \(error)")
+            }
+        }
+        var completed = false
+        defer { if !completed { body.file?.discard() } }
+        var trailers = HTTPHeaders()
         let transferCodings = head.headers.values(for: "Transfer-Encoding")
         let lengths = head.headers.values(for: "Content-Length")
 
@@ -281,20 +326,28 @@ public final class HTTPClient: Sendable {
             // Content-Length beside Transfer-Encoding is a request-smuggling pattern: honour the
             // chunked framing (RFC 9112 section 6.3) but do not trust the connection afterwards.
             if !lengths.isEmpty { reusable = false }
-            trailers = try readChunked(from: connection, into: &body, limit: limit, deadline: deadline, cancel: cancel)
+            trailers = try readChunked(from: connection, into: body, deadline: deadline, cancel: cancel)
         } else if !lengths.isEmpty {
             let length = try contentLength(lengths)
             guard length <= limit else { throw connection.bodyTooLarge(limit) }
-            body.reserveCapacity(length)
-            try connection.readExact(length, into: &body, deadline: deadline, cancel: cancel)
+            if body.file == nil { body.memory.reserveCapacity(length) }
+            try body.read(length, from: connection, deadline: deadline, cancel: cancel)
         } else {
             reusable = false
-            try connection.readToEnd(into: &body, limit: limit, deadline: deadline, cancel: cancel)
+            try body.readToEnd(from: connection, deadline: deadline, cancel: cancel)
         }
         // Bytes after the response (nothing was pipelined) mean the framing cannot be trusted.
         if connection.bufferedByteCount > 0 { reusable = false }
-        let response = HTTPClientResponse(
-            status: head.status, headers: head.headers, body: body, url: url.text, trailers: trailers, version: head.version)
+        var response = HTTPClientResponse(
+            status: head.status, headers: head.headers, body: body.memory, url: url.text, trailers: trailers, version: head.version)
+        if let file = body.file {
+            do {
+                response.file = SpooledBody(path: file.path, size: file.size, sha256: try file.finish())
+            } catch {
+                throw HTTPClientError(.bodyNotStored, "cannot store the body from \(url.origin): \(error)")
+            }
+        }
+        completed = true
         return (response, reusable)
     }
 
@@ -310,8 +363,7 @@ public final class HTTPClient: Sendable {
 
     /// Reads a chunked body (RFC 9112 section 7.1) and returns its trailer fields.
     private func readChunked(
-        from connection: ClientConnection, into body: inout [UInt8], limit: Int, deadline: ClientDeadline,
-        cancel: ClientCancellationFlag
+        from connection: ClientConnection, into body: ResponseBody, deadline: ClientDeadline, cancel: ClientCancellationFlag
     ) throws -> HTTPHeaders {
         while true {
             let line = try connection.readLine(limit: 4096, deadline: deadline, cancel: cancel)
@@ -324,8 +376,8 @@ public final class HTTPClient: Sendable {
                 throw ClientWireFormat.malformed("invalid chunk size line '\(ClientWireFormat.printable(line))'")
             }
             if size == 0 { break }
-            guard size <= UInt64(limit - body.count) else { throw connection.bodyTooLarge(limit) }
-            try connection.readExact(Int(size), into: &body, deadline: deadline, cancel: cancel)
+            guard size <= UInt64(body.limit - body.total) else { throw connection.bodyTooLarge(body.limit) }
+            try body.read(Int(size), from: connection, deadline: deadline, cancel: cancel)
             guard try connection.readLine(limit: 0, deadline: deadline, cancel: cancel).isEmpty else {
                 throw ClientWireFormat.malformed("a chunk is longer than its declared size")
             }
@@ -344,5 +396,63 @@ public final class HTTPClient: Sendable {
             lines.append(line[...])
         }
         return try ClientWireFormat.parseFields(lines)
+    }
+}
+
+
+/// A response body being received: in memory, or written to a file in bounded pieces while it
+/// is hashed. Used by one client thread only.
+private final class ResponseBody {
+    let limit: Int
+    var memory: [UInt8] = []
+    var file: BodyFileWriter?
+    private(set) var total = 0
+    private static let piece = 256 * 1024
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Reads exactly `count` more bytes.
+    func read(_ count: Int, from connection: ClientConnection, deadline: ClientDeadline, cancel: ClientCancellationFlag) throws {
+        guard count <= limit - total else { throw connection.bodyTooLarge(limit) }
+        guard let file else {
+            try connection.readExact(count, into: &memory, deadline: deadline, cancel: cancel)
+            total += count
+            return
+        }
+        var needed = count
+        while needed > 0 {
+            let piece = try connection.readSome(max: min(needed, Self.piece), deadline: deadline, cancel: cancel)
+            guard !piece.isEmpty else {
+                throw HTTPClientError(
+                    .connectionClosed, "the server closed the connection before sending the whole body (\(needed) bytes missing)")
+            }
+            try store(piece, in: file)
+            needed -= piece.count
+            total += piece.count
+        }
+    }
+
+    /// Reads until the server closes the connection.
+    func readToEnd(from connection: ClientConnection, deadline: ClientDeadline, cancel: ClientCancellationFlag) throws {
+        guard let file else {
+            try connection.readToEnd(into: &memory, limit: limit, deadline: deadline, cancel: cancel)
+            total = memory.count
+            return
+        }
+        while true {
+            let piece = try connection.readSome(max: Self.piece, deadline: deadline, cancel: cancel)
+            if piece.isEmpty { return }
+            guard piece.count <= limit - total else { throw connection.bodyTooLarge(limit) }
+            try store(piece, in: file)
+            total += piece.count
+        }
+    }
+
+    private func store(_ piece: ArraySlice<UInt8>, in file: BodyFileWriter) throws {
+        do {
+            try piece.withUnsafeBytes { raw in try file.write(raw) }
+        } catch {
+            throw HTTPClientError(.bodyNotStored, "cannot store the response body: \(error)")
+        }
     }
 }

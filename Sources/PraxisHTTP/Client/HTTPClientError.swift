@@ -32,6 +32,8 @@ public struct HTTPClientError: Error, CustomStringConvertible, Sendable, Equatab
         case malformedResponse(String)
         /// The server closed the connection before the response was complete.
         case connectionClosed
+        /// A downloaded body could not be written to disk (full, not writable).
+        case bodyNotStored
     }
 
     public var kind: Kind

@@ -28,6 +28,9 @@ public struct HTTPClientResponse: Sendable {
     /// Trailer fields of a chunked response; empty otherwise.
     public var trailers: HTTPHeaders
     public var version: HTTPVersion
+    /// The body written to disk, for a successful (2xx) response to ``HTTPClient/download(_:into:maxBytes:followRedirects:prepare:)``;
+    /// `body` is then empty. The caller owns the file: move it or delete it.
+    public var file: SpooledBody?
 
     public init(
         status: HTTPStatus, headers: HTTPHeaders = [:], body: [UInt8] = [], url: String,

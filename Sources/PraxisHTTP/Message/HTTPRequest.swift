@@ -17,11 +17,14 @@ public struct HTTPRequest: Sendable {
     public var parameters: [String: String]
     /// True when the request arrived over TLS terminated by this server.
     public var isSecure: Bool
+    /// The body, when the route spools bodies to disk (`RequestBodyPolicy.spoolDirectory`); `body`
+    /// is then empty.
+    public var spooledBody: SpooledBody?
 
     public init(
         method: HTTPMethod, target: String, version: HTTPVersion = .http11, headers: HTTPHeaders = [:],
         body: [UInt8] = [], remoteAddress: String = "", id: String = "", parameters: [String: String] = [:],
-        isSecure: Bool = false
+        isSecure: Bool = false, spooledBody: SpooledBody? = nil
     ) {
         self.method = method
         self.target = target
@@ -32,6 +35,7 @@ public struct HTTPRequest: Sendable {
         self.id = id
         self.parameters = parameters
         self.isSecure = isSecure
+        self.spooledBody = spooledBody
     }
 
     public var path: Substring {

@@ -30,6 +30,7 @@ public struct Router: HTTPResponder {
         var handler: Handler
         var composed: Handler
         var maxBodySize: Int?
+        var spoolDirectory: String?
         var parameterNames: [String]
         var catchAllName: String?
     }
@@ -54,6 +55,20 @@ public struct Router: HTTPResponder {
     /// - Precondition: the pattern is well formed (a catch-all only last, names not empty); a
     ///   malformed pattern is a programming error caught at startup.
     public mutating func add(_ method: HTTPMethod, _ pattern: String, maxBodySize: Int? = nil, _ handler: @escaping Handler) {
+        add(method, pattern, maxBodySize: maxBodySize, spoolDirectory: nil, handler)
+    }
+
+    /// Registers a route whose request bodies are streamed to a new file in `directory` (hashed on
+    /// the way) and handed over as `request.spooledBody`; for uploads that must not sit in memory.
+    public mutating func add(
+        _ method: HTTPMethod, _ pattern: String, spoolingTo directory: String, maxBodySize: Int, _ handler: @escaping Handler
+    ) {
+        add(method, pattern, maxBodySize: maxBodySize, spoolDirectory: directory, handler)
+    }
+
+    private mutating func add(
+        _ method: HTTPMethod, _ pattern: String, maxBodySize: Int?, spoolDirectory: String?, _ handler: @escaping Handler
+    ) {
         var node = 0
         var names: [String] = []
         var catchAllName: String?
@@ -87,7 +102,8 @@ public struct Router: HTTPResponder {
             }
         }
         let route = Route(
-            handler: handler, composed: compose(handler), maxBodySize: maxBodySize, parameterNames: names,
+            handler: handler, composed: compose(handler), maxBodySize: maxBodySize, spoolDirectory: spoolDirectory,
+            parameterNames: names,
             catchAllName: catchAllName)
         if catchAllName != nil {
             nodes[node].catchAll[method] = route
@@ -106,6 +122,14 @@ public struct Router: HTTPResponder {
 
     public mutating func put(_ pattern: String, maxBodySize: Int? = nil, _ handler: @escaping Handler) {
         add(.put, pattern, maxBodySize: maxBodySize, handler)
+    }
+
+    public mutating func post(_ pattern: String, spoolingTo directory: String, maxBodySize: Int, _ handler: @escaping Handler) {
+        add(.post, pattern, spoolingTo: directory, maxBodySize: maxBodySize, handler)
+    }
+
+    public mutating func put(_ pattern: String, spoolingTo directory: String, maxBodySize: Int, _ handler: @escaping Handler) {
+        add(.put, pattern, spoolingTo: directory, maxBodySize: maxBodySize, handler)
     }
 
     public mutating func patch(_ pattern: String, maxBodySize: Int? = nil, _ handler: @escaping Handler) {
@@ -194,6 +218,15 @@ public struct Router: HTTPResponder {
         return (found.routes[method] ?? (method == .head ? found.routes[.get] : nil))?.maxBodySize
     }
 
+    public func requestBodyPolicy(method: HTTPMethod, path: Substring) -> RequestBodyPolicy? {
+        guard let found = match(path), let route = found.routes[method] ?? (method == .head ? found.routes[.get] : nil)
+        else { return nil }
+        if let directory = route.spoolDirectory {
+            return RequestBodyPolicy(maxBytes: route.maxBodySize ?? Int.max, spoolDirectory: directory)
+        }
+        return route.maxBodySize.map { RequestBodyPolicy(maxBytes: $0) }
+    }
+
     public func respond(to request: HTTPRequest) async throws -> HTTPResponse {
         guard let found = match(request.path) else {
             return .error(.notFound, "not found")
@@ -203,10 +236,11 @@ public struct Router: HTTPResponder {
         }
         if request.method == .head, let route = found.routes[.get] {
             var response = try await run(route, found, request)
-            if !response.headers.contains("Content-Length") && !response.body.isEmpty {
-                response.headers["Content-Length"] = String(response.body.count)
+            if !response.headers.contains("Content-Length") && response.bodyLength > 0 {
+                response.headers["Content-Length"] = String(response.bodyLength)
             }
             response.body = []
+            response.file = nil
             return response
         }
         let allow = Self.allowValue(found.routes.keys)

@@ -53,6 +53,10 @@ final class Connection {
     var head: ParsedHead?
     var body: [UInt8] = []
     var bodyRemaining = 0
+    /// The whole body limit of the current request (`bodyRemaining` counts down for spooled bodies).
+    var bodyLimit = 0
+    /// The file receiving this request's body when its route spools bodies to disk.
+    var spool: BodyFileWriter?
     var decoder = ChunkedDecoder()
     var requestStart: UInt64 = 0
     var requestID = ""
@@ -60,11 +64,14 @@ final class Connection {
     var pendingResponse: HTTPResponse?
     var dispatching = false
 
-    // Output: out[outOffset...] then outBody[outBodyOffset...].
+    // Output: out[outOffset...] then outBody[outBodyOffset...], then the rest of outFile read in
+    // chunks into outBody.
     var out: [UInt8] = []
     var outOffset = 0
     var outBody: [UInt8] = []
     var outBodyOffset = 0
+    var outFile: ResponseFile?
+    var outFileOffset = 0
     var closeAfterWrite = false
 
     var peerClosed = false
@@ -85,7 +92,33 @@ final class Connection {
         out.reserveCapacity(1024)
     }
 
-    var hasOutput: Bool { outOffset < out.count || outBodyOffset < outBody.count }
+    var hasOutput: Bool { outOffset < out.count || outBodyOffset < outBody.count || outFile != nil }
+
+    static let fileChunk = 256 * 1024
+
+    /// Reads the next chunk of the response file into `outBody` once everything before it is
+    /// sent. Returns false when the file cannot be read or shrank: `Content-Length` is already
+    /// promised, so the connection must be closed.
+    func refillFromFile() -> Bool {
+        guard let file = outFile, outOffset >= out.count, outBodyOffset >= outBody.count else { return true }
+        let left = file.size - outFileOffset
+        if left <= 0 {
+            outFile = nil
+            return true
+        }
+        guard let chunk = file.read(at: outFileOffset, count: min(left, Self.fileChunk)), !chunk.isEmpty else { return false }
+        outFileOffset += chunk.count
+        outBody = chunk
+        outBodyOffset = 0
+        if outFileOffset >= file.size { outFile = nil }
+        return true
+    }
+
+    /// Deletes a partly received spooled body (the request failed or the peer went away).
+    func discardSpool() {
+        spool?.discard()
+        spool = nil
+    }
     var bufferedInput: Int { readEnd - readStart }
 
     /// The epoll user data naming this connection; the generation guards against a slot reused
@@ -171,6 +204,8 @@ final class Connection {
         outOffset = 0
         outBody = []
         outBodyOffset = 0
+        outFile = nil
+        outFileOffset = 0
     }
 
     /// Moves unconsumed input to the front of the buffer.

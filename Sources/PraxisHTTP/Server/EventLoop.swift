@@ -550,7 +550,18 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                 let n = min(conn.bodyRemaining, conn.bufferedInput)
                 if n > 0 {
                     let start = conn.readStart
-                    conn.buffer.withUnsafeBufferPointer { conn.body.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+                    if let spool = conn.spool {
+                        do {
+                            try conn.buffer.withUnsafeBytes { raw in
+                                try spool.write(UnsafeRawBufferPointer(rebasing: raw[start..<(start + n)]))
+                            }
+                        } catch {
+                            spoolFailed(conn, error)
+                            return
+                        }
+                    } else {
+                        conn.buffer.withUnsafeBufferPointer { conn.body.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<(start + n)])) }
+                    }
                     conn.readStart += n
                     conn.bodyRemaining -= n
                 }
@@ -583,10 +594,26 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
                             maxTrailerBytes: maxTrailer)
                     }
                 } catch {
-                    fail(conn, error)
+                    if error.status == .payloadTooLarge {
+                        fail(conn, RequestFailure(.payloadTooLarge, "request body larger than \(conn.bodyLimit) bytes"))
+                    } else {
+                        fail(conn, error)
+                    }
                     return
                 }
                 conn.readStart += consumed
+                if let spool = conn.spool, !conn.body.isEmpty {
+                    // Spooled chunked bodies pass through `body` one buffer at a time; the limit
+                    // left shrinks by what was written.
+                    conn.bodyRemaining -= conn.body.count
+                    do {
+                        try conn.body.withUnsafeBytes { raw in try spool.write(raw) }
+                    } catch {
+                        spoolFailed(conn, error)
+                        return
+                    }
+                    conn.body.removeAll(keepingCapacity: true)
+                }
                 if progress == .done {
                     dispatch(conn)
                     continue
@@ -613,15 +640,27 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         conn.head = head
         conn.requestID = ids.nextID()
         let path = head.target.firstIndex(of: "?").map { head.target[..<$0] } ?? head.target[...]
-        let maxBody = core.responder.maxBodySize(method: head.method, path: path) ?? core.configuration.defaultMaxBodySize
+        let policy = core.responder.requestBodyPolicy(method: head.method, path: path)
+        let maxBody = policy?.maxBytes ?? core.configuration.defaultMaxBodySize
         conn.body = []
+        conn.bodyLimit = maxBody
+        conn.discardSpool()
+        if let directory = policy?.spoolDirectory {
+            do {
+                conn.spool = try BodyFileWriter(directory: directory, prefix: "upload")
+            } catch {
+                core.errorLog("request \(conn.requestID): \(error)")
+                throw RequestFailure(.serviceUnavailable, "the server cannot store uploads right now; try again later")
+            }
+        }
         if let length = head.contentLength, length > 0 {
             if length > maxBody {
+                conn.discardSpool()
                 throw RequestFailure(.payloadTooLarge, "request body larger than \(maxBody) bytes")
             }
             conn.state = .body
             conn.bodyRemaining = length
-            conn.body.reserveCapacity(length)
+            if conn.spool == nil { conn.body.reserveCapacity(length) }
         } else if head.chunked {
             conn.state = .chunked
             conn.decoder = ChunkedDecoder()
@@ -642,9 +681,20 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         guard let head = conn.head else { return }
         conn.state = .handling
         setDeadline(conn, .none, 0)
+        var spooled: SpooledBody?
+        if let spool = conn.spool {
+            conn.spool = nil
+            do {
+                spooled = SpooledBody(path: spool.path, size: spool.size, sha256: try spool.finish())
+            } catch {
+                spool.discard()
+                spoolFailed(conn, error)
+                return
+            }
+        }
         let request = HTTPRequest(
             method: head.method, target: head.target, version: head.version, headers: head.headers, body: conn.body,
-            remoteAddress: conn.remoteAddress, id: conn.requestID, isSecure: conn.tls != nil)
+            remoteAddress: conn.remoteAddress, id: conn.requestID, isSecure: conn.tls != nil, spooledBody: spooled)
         conn.body = []
         let handle = ConnectionHandle(slot: conn.slot, generation: conn.generation)
         let responder = core.responder
@@ -652,6 +702,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         conn.dispatching = true
         Task.immediate(executorPreference: self) {
             let response = await Self.respond(responder, to: request, errorLog: errorLog)
+            // The spooled file belongs to the request; a handler that kept it has moved it.
+            if let spooled { unlink(spooled.path) }
             self.complete(handle, response)
         }
         conn.dispatching = false
@@ -710,7 +762,14 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     /// Answers a request that cannot be served (or read further) and closes the connection.
+    /// A spooled body could not be written (disk full, permissions): refuse it, keep nothing.
+    private func spoolFailed(_ conn: Connection, _ error: any Error) {
+        core.errorLog("request \(conn.requestID): \(error)")
+        fail(conn, RequestFailure(.serviceUnavailable, "the server could not store the upload; try again later"))
+    }
+
     private func fail(_ conn: Connection, _ failure: RequestFailure) {
+        conn.discardSpool()
         if conn.head == nil || conn.requestID.isEmpty { conn.requestID = ids.nextID() }
         if conn.requestStart == 0 { conn.requestStart = now }
         let method = conn.head?.method ?? HTTPMethod("-")
@@ -727,6 +786,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     private func flush(_ conn: Connection) {
         while conn.hasOutput {
+            guard conn.refillFromFile() else {
+                core.errorLog("request \(conn.requestID): response file could not be read to its end; closing")
+                close(conn)
+                return
+            }
+            if !conn.hasOutput { break }
             switch conn.writeSome() {
             case .bytes(let n):
                 conn.advanceOutput(n)
@@ -793,6 +858,8 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private func close(_ conn: Connection) {
         guard !conn.closed else { return }
         conn.closed = true
+        conn.discardSpool()
+        conn.outFile = nil
         Glibc.close(conn.fd)
         connections[conn.slot] = nil
         freeSlots.append(conn.slot)
@@ -874,7 +941,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         let bodiless = code < 200 || code == 204 || code == 304
         if !bodiless {
             out.append(contentsOf: "Content-Length: ".utf8)
-            Self.appendDecimal(isHead ? (declaredLength ?? response.body.count) : response.body.count, to: &out)
+            Self.appendDecimal(isHead ? (declaredLength ?? response.bodyLength) : response.bodyLength, to: &out)
             out.append(contentsOf: "\r\n".utf8)
         }
         if closeRequested {
@@ -884,6 +951,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         out.append(contentsOf: "\r\n".utf8)
         conn.closeAfterWrite = closeRequested
+        if let file = response.file {
+            guard !bodiless, !isHead, file.size > 0 else { return 0 }
+            conn.outFile = file
+            conn.outFileOffset = 0
+            return file.size
+        }
         guard !bodiless, !isHead, !response.body.isEmpty else { return 0 }
         if response.body.count <= 16 * 1024 || conn.tls != nil {
             out.append(contentsOf: response.body)

@@ -11,10 +11,19 @@ public protocol HTTPResponder: Sendable {
     /// Largest body accepted for this method and path, decided before the body is read; nil means
     /// the server default (`HTTPServerConfiguration.defaultMaxBodySize`).
     func maxBodySize(method: HTTPMethod, path: Substring) -> Int?
+
+    /// How the body is received (size limit, and whether it is spooled to disk); nil means the
+    /// server default. The server asks this, not `maxBodySize`; the default implementation turns
+    /// `maxBodySize` into an in-memory policy.
+    func requestBodyPolicy(method: HTTPMethod, path: Substring) -> RequestBodyPolicy?
 }
 
 extension HTTPResponder {
     public func maxBodySize(method: HTTPMethod, path: Substring) -> Int? { nil }
+
+    public func requestBodyPolicy(method: HTTPMethod, path: Substring) -> RequestBodyPolicy? {
+        maxBodySize(method: method, path: path).map { RequestBodyPolicy(maxBytes: $0) }
+    }
 }
 
 /// An error that carries an HTTP status and a message safe to show to the client.
