@@ -1,36 +1,30 @@
 import Foundation
 import PraxisCommunity
-import PraxisCrypto
 import PraxisFederation
 import PraxisHTTP
 import PraxisStorage
 
 /// Fetches other nodes' document bytes with a GET signed as this node's actor, refusing nodes the
-/// trust list blocks, and writes them to a file while hashing them.
+/// trust list blocks, and streams them to a file while hashing them (never whole in memory).
 struct SignedDocumentFetcher: DocumentFetcher {
     let client: HTTPClient
     let signer: RequestSigner
     let trust: @Sendable (String) -> TrustLevel
 
-    func fetch(url: String, to path: String, maxBytes: Int) async throws -> (size: Int, sha256: [UInt8]) {
+    func fetch(url: String, into directory: String, maxBytes: Int) async throws -> (path: String, size: Int, sha256: [UInt8]) {
         let authority = try HTTPClientURL(url).authority.lowercased()
         guard trust(authority) != .blocked else {
             throw DocumentFetchError(message: "\(authority) is blocked by this node's trust list")
         }
         var request = HTTPClientRequest(url: url, headers: ["Accept": "*/*"])
         try signer.sign(&request)
-        let response = try await client.send(request, followRedirects: false)
-        guard response.status.code == 200 else {
+        // No redirects: the bytes come from the document's own origin or not at all.
+        let response = try await client.download(request, into: directory, maxBytes: maxBytes, followRedirects: false)
+        guard response.status.code == 200, let file = response.file else {
+            if let file = response.file { try? FileManager.default.removeItem(atPath: file.path) }
             throw DocumentFetchError(message: "\(authority) answered \(response.status.code)")
         }
-        guard response.body.count <= maxBytes else {
-            throw DocumentFetchError(message: "\(authority) sent more than the document's published size")
-        }
-        var hasher = SHA256Hasher()
-        hasher.update(response.body)
-        guard FileManager.default.createFile(atPath: path, contents: Data(response.body), attributes: [.posixPermissions: 0o600])
-        else { throw DocumentFetchError(message: "cannot write \(path)") }
-        return (response.body.count, hasher.finalize())
+        return (file.path, file.size, file.sha256)
     }
 }
 

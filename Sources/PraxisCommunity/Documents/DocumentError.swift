@@ -22,12 +22,12 @@ public struct DocumentError: Error, CustomStringConvertible, Sendable, Equatable
     public var description: String { message }
 }
 
-/// Fetches the bytes of another node's document into a local file, signed as this node, hashing
+/// Fetches the bytes of another node's document into a new file, signed as this node, hashing
 /// them on the way. The server layer implements it with the node's HTTP client and request signer.
 public protocol DocumentFetcher: Sendable {
-    /// GETs `url` into the file at `path`, reading at most `maxBytes` bytes.
-    /// - Returns: the number of bytes written and their SHA-256 digest.
+    /// GETs `url` into a new file in `directory`, reading at most `maxBytes` bytes.
+    /// - Returns: the file (the caller owns it), the number of bytes and their SHA-256 digest.
     /// - Throws: when the origin refuses (any status but 200), is unreachable, or sends more than
-    ///   `maxBytes`.
-    func fetch(url: String, to path: String, maxBytes: Int) async throws -> (size: Int, sha256: [UInt8])
+    ///   `maxBytes`; no file is left behind then.
+    func fetch(url: String, into directory: String, maxBytes: Int) async throws -> (path: String, size: Int, sha256: [UInt8])
 }

@@ -232,14 +232,14 @@ public struct DocumentService: Sendable {
         guard FederationContext.authority(record.url) == record.origin else {
             throw DocumentError(.badOrigin, "the document's byte URL is not on its origin \(record.origin)")
         }
-        let temp = try cache.temporaryPath()
-        let fetched: (size: Int, sha256: [UInt8])
+        try cache.prepare()
+        let fetched: (path: String, size: Int, sha256: [UInt8])
         do {
-            fetched = try await fetcher.fetch(url: record.url, to: temp, maxBytes: record.size)
+            fetched = try await fetcher.fetch(url: record.url, into: cache.incomingDirectory.path, maxBytes: record.size)
         } catch {
-            try? FileManager.default.removeItem(atPath: temp)
             throw DocumentError(.badOrigin, "\(record.origin) did not deliver the document: \(error)")
         }
+        let temp = fetched.path
         guard fetched.size == record.size, fetched.sha256 == record.sha256 else {
             try? FileManager.default.removeItem(atPath: temp)
             let message = "the bytes \(record.origin) sent for \(record.id) do not match the published digest "

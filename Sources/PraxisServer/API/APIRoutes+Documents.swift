@@ -13,9 +13,13 @@ extension APIRoutes {
     func registerDocuments(into router: inout Router) {
         let api = self
         let p = Self.prefix
-        // The node's limit plus one byte, so that the service, not the transport, names the limit.
-        let limit = store.configuration.documentSizeLimit + 1
-        router.post("\(p)/communities/:name/documents", maxBodySize: limit, authed { r, c in try await api.uploadDocument(r, c) })
+        // Uploads stream to a file in the blob store's spool folder (hashed on the way) and enter
+        // the store by rename; a body over the node's limit is refused with 413 before it is read.
+        let blobs = store.directory.documentBlobs
+        try? blobs.prepare()
+        router.post("\(p)/communities/:name/documents", spoolingTo: blobs.incomingDirectory.path,
+                    maxBodySize: store.configuration.documentSizeLimit,
+                    authed { r, c in try await api.uploadDocument(r, c) })
         router.get("\(p)/communities/:name/documents", authed { r, c in try await api.communityDocuments(r, c) })
         router.get("\(p)/documents", authed { r, c in try await api.listDocuments(r, c) })
         router.get("\(p)/documents/:id", authed { r, c in try await api.documentMetadata(r, c) })
@@ -61,8 +65,9 @@ extension APIRoutes {
             .filter { !$0.isEmpty }
         let id = urls.community(community.actor.username)
         try context.authorization.requirePost(in: id)
-        let spool = try Self.spool(request, store: store)
-        defer { try? FileManager.default.removeItem(atPath: spool.path) }
+        guard let spool = request.spooledBody, spool.size > 0 else {
+            throw APIError.badRequest("the request body must be the file's bytes")
+        }
         let upload = DocumentService.Upload(
             path: spool.path, size: spool.size, sha256: spool.sha256, filename: filename, title: query["title"],
             description: query["description"] ?? "", tags: tags, language: query["language"],
@@ -70,17 +75,6 @@ extension APIRoutes {
         let username = context.username
         let record = try await mappingDocumentErrors { try await documents.upload(member: username, community: id, upload) }
         return Self.json(.object(documentView(record)), status: .created)
-    }
-
-    /// The request body as a file in the upload spool folder, with its size and SHA-256.
-    static func spool(_ request: HTTPRequest, store: NodeStore) throws -> (path: String, size: Int, sha256: [UInt8]) {
-        guard !request.body.isEmpty else {
-            throw APIError.badRequest("the request body must be the file's bytes")
-        }
-        let path = try store.directory.documentBlobs.temporaryPath()
-        guard FileManager.default.createFile(atPath: path, contents: Data(request.body), attributes: [.posixPermissions: 0o600])
-        else { throw APIError(.internalServerError, "internal", "the node could not store the upload; try again later") }
-        return (path, request.body.count, SHA256.hash(request.body))
     }
 
     func communityDocuments(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
@@ -125,12 +119,13 @@ extension APIRoutes {
     /// A document's bytes as a download that no browser renders in the node's origin: always an
     /// attachment, never sniffed, and sandboxed should it be opened anyway.
     static func download(_ record: DocumentRecord, path: String) throws -> HTTPResponse {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw APIError.notFound("the bytes of \(record.id) are missing")
+        let file: ResponseFile
+        do {
+            file = try ResponseFile(path: path)
+        } catch {
+            throw APIError.notFound("the bytes of \(record.id) are missing from this node")
         }
-        var response = HTTPResponse(status: .ok, body: [UInt8](data))
-        response.headers = downloadHeaders(record)
-        return response
+        return HTTPResponse(status: .ok, headers: downloadHeaders(record), file: file)
     }
 
     static func downloadHeaders(_ record: DocumentRecord) -> HTTPHeaders {
