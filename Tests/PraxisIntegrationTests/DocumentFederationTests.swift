@@ -112,4 +112,65 @@ import Testing
         }
         #expect(!f.directory(0).documentBlobs.contains(digest))
     }
+
+    @Test(.timeLimit(.minutes(1))) func uploadsAreCheckedAndVersionsChain() async throws {
+        let f = try FederationFixture(nodes: 1)
+        try f.addMember("fred", on: 0)
+        try f.addMember("olga", on: 0)
+        try f.addCommunity("library", on: 0)
+        var configuration = try NodeConfiguration.load(from: f.directory(0))
+        configuration.maxDocumentBytes = 64 * 1024
+        try configuration.save(to: f.directory(0))
+        try f.startAll()
+        defer { Task { await f.stopAll() } }
+        try await f.join([(0, "fred"), (0, "olga")], community: f.base(0) + "/communities/library")
+        let client = f.node(0).federation.client
+        @Sendable func call(_ method: HTTPMethod, _ path: String, token: String? = nil, json: JSON? = nil,
+                            bytes: [UInt8] = []) async throws -> HTTPClientResponse {
+            var headers: HTTPHeaders = ["Accept": "application/json"]
+            if let token { headers["Authorization"] = "Bearer \(token)" }
+            return try await client.send(HTTPClientRequest(
+                method: method, url: f.base(0) + "/api/v1" + path, headers: headers, body: json?.serializedBytes() ?? bytes))
+        }
+        @Sendable func signIn(_ name: String) async throws -> String {
+            let response = try await call(.post, "/auth/sign-in", json: ["username": .string(name), "password": "correct horse battery"])
+            return try #require(try JSON.parse(response.body)["token"]?.stringValue)
+        }
+        let fred = try await signIn("fred")
+        let olga = try await signIn("olga")
+        let upload = "/communities/library/documents?filename="
+
+        // Markup, mismatched content and oversized files are refused with a clear status.
+        let html = try await call(.post, upload + "page.html", token: fred, bytes: Array("<html><script></script>".utf8))
+        #expect(html.status == .unsupportedMediaType)
+        #expect(html.text.contains("not accepted"))
+        let disguised = try await call(.post, upload + "notes.txt", token: fred, bytes: Array("<svg onload=x>".utf8))
+        #expect(disguised.status == .unsupportedMediaType)
+        let mismatch = try await call(.post, upload + "report.docx", token: fred, bytes: Array("%PDF-1.4 x".utf8))
+        #expect(mismatch.status == .unsupportedMediaType)
+        let big = try await call(.post, upload + "big.pdf", token: fred, bytes: Array("%PDF-".utf8) + [UInt8](repeating: 7, count: 70_000))
+        #expect(big.status == .payloadTooLarge)
+        #expect(try await call(.post, upload, token: fred, bytes: Array("%PDF-1".utf8)).status == .badRequest)
+        #expect(f.directory(0).documentBlobs.incomingDirectory.path.hasPrefix(f.directory(0).root.path))
+        let spooled = try FileManager.default.contentsOfDirectory(atPath: f.directory(0).documentBlobs.incomingDirectory.path)
+        #expect(spooled.isEmpty, "refused uploads leave no spooled file behind")
+
+        // Versions chain to their predecessor; only the uploader adds versions, once per version.
+        let v1 = try JSON.parse(try await call(.post, upload + "terms.csv", token: fred, bytes: Array("lot;price\n1;10\n".utf8)).body)
+        let v1ID = try #require(v1["id"]?.stringValue)
+        let next = upload + "terms.csv&previousVersion=" + FormURLEncoding.percentEncode(v1ID)
+        #expect(try await call(.post, next, token: olga, bytes: Array("lot;price\n1;12\n".utf8)).status == .forbidden)
+        let v2 = try await call(.post, next, token: fred, bytes: Array("lot;price\n1;12\n".utf8))
+        #expect(v2.status == .created)
+        #expect(try JSON.parse(v2.body)["previousVersion"]?.stringValue == v1ID)
+        #expect(try await call(.post, next, token: fred, bytes: Array("lot;price\n1;13\n".utf8)).status == .conflict)
+        let list = try JSON.parse(try await call(.get, "/communities/library/documents", token: olga).body)
+        #expect(list["documents"]?.arrayValue?.count == 2)
+        // Only the uploader deletes.
+        let v2ID = try #require(try JSON.parse(v2.body)["id"]?.stringValue)
+        #expect(try await call(.delete, "/documents/\(FormURLEncoding.percentEncode(v2ID))", token: olga).status == .forbidden)
+        let download = try await call(.get, "/documents/\(FormURLEncoding.percentEncode(v2ID))/content", token: olga)
+        #expect(download.text == "lot;price\n1;12\n")
+        #expect(download.headers["Content-Type"] == "text/csv; charset=utf-8")
+    }
 }
