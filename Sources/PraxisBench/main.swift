@@ -26,6 +26,8 @@ let usage = """
               until verified, persisted and processed (cavage rsa-sha256 and RFC 9421 ed25519)
               --activities N  per profile (default 20000)   --actors N (default 1000)
               --rsa-keys N    distinct RSA keys (default 100) --connections N (default 48)
+      upload  a 100 MB document uploaded to a real node over loopback and downloaded back; MB/s and
+              the node process's resident-memory growth against the 32 MB limit   --mb N (default 100)
 
     """
 
@@ -58,6 +60,8 @@ case "proofs":
     ProofsBench.run(Array(arguments.dropFirst()))
 case "inbox":
     await InboxBench.run(Array(arguments.dropFirst()))
+case "upload":
+    await UploadBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:

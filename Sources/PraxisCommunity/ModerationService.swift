@@ -189,7 +189,7 @@ public struct ModerationService: Sendable {
                 throw CommunityError(.notFound, "no post \(object) in \(found.title)")
             }
             if let reportID { try Self.close(reportID, action: .remove, moderator: moderator, context: context, db: db) }
-            try objects.markDeleted(id: object)
+            try DocumentFederation.tombstone(object, context: context, db: db)
             try GroupRelay.removal(
                 of: object, by: group, moderator: try Self.actorID(moderator, context: context, db: db), reason: note,
                 reportID: reportID, context: context, db: db)

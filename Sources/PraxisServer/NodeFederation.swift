@@ -18,6 +18,8 @@ public final class NodeFederation: Sendable {
     public let context: FederationContext
     public let social: SocialService
     public let membership: MembershipService
+    /// Community document libraries; other nodes' bytes are fetched signed, verified and cached.
+    public let documents: DocumentService
     public let policy: TrustPolicy
     public let authenticator: RequestAuthenticator
 
@@ -69,6 +71,8 @@ public final class NodeFederation: Sendable {
         self.context = context
         self.social = SocialService(context: context)
         self.membership = MembershipService(context: context)
+        self.documents = DocumentService(
+            context: context, fetcher: SignedDocumentFetcher(client: client, signer: signer, trust: trust), log: log)
         self.policy = policy
         self.authenticator = RequestAuthenticator(directory: directory, authority: config.domain, scheme: config.scheme)
     }

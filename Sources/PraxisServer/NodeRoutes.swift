@@ -73,9 +73,10 @@ public struct NodeRoutes: Sendable {
             .activityJSON(OrderedCollectionDocument(id: routes.urls.nodeActor + "/outbox", totalItems: 0).json, ldProfile: false)
         }
         router.get("/objects/:id") { request in try await routes.object(request) }
+        router.get("/objects/:id/content") { request in try await routes.documentContent(request) }
         router.get("/activities/:id") { request in try await routes.activity(request) }
         // The client API (JSON, bearer tokens) that the web UI and other clients use.
-        APIRoutes(store: store, social: federation?.social).register(into: &router)
+        APIRoutes(store: store, social: federation?.social, documents: federation?.documents).register(into: &router)
         if let federation {
             let limit = InboxPipeline.maxBodySize
             router.post("/inbox", maxBodySize: limit) { request in

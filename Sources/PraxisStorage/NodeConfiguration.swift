@@ -25,6 +25,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// Where `serve` listens when `--listen` is not given.
     public var listen: String
+    /// The largest document members may upload, in bytes; absent means
+    /// ``NodeConfiguration/defaultMaxDocumentBytes`` (100 MB). See ``documentSizeLimit``.
+    public var maxDocumentBytes: Int?
 
     public init(domain: String, name: String, federation: FederationMode = .allowlist, development: Bool = false,
                 createdAt: Date = Date(), listen: String? = nil) {

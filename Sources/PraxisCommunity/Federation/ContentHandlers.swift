@@ -81,7 +81,7 @@ public struct GroupContentHandler: ActivityHandler {
                 if current.deletedAt != nil { return false }
                 let authority = try ChangeAuthority.forDelete(
                     of: current, by: actorID, proven: isProven, group: group, context: context, db: db)
-                try objects.markDeleted(id: objectID)
+                try DocumentFederation.tombstone(objectID, context: context, db: db)
                 switch authority {
                 case .author: try GroupRelay.announce(json, by: group, context: context, db: db)
                 case .moderator:
@@ -122,6 +122,7 @@ public struct GroupContentHandler: ActivityHandler {
                 }
                 try FederationContext.validateThreading(stored, db: db)
                 try objects.upsert(stored)
+                if stored.type == "Document" { try DocumentFederation.store(object, community: groupID, db: db) }
             }
             try GroupRelay.announce(json, by: group, context: context, db: db)
             return true
@@ -328,7 +329,7 @@ public struct AnnounceHandler: ActivityHandler {
                 guard existing.audience == groupID else {
                     throw ActivityRejection("\(groupID) may remove only objects in its own community, not \(objectID)")
                 }
-                try objects.markDeleted(id: objectID)
+                try DocumentFederation.tombstone(objectID, context: context, db: db)
             }
             return
         }
@@ -386,7 +387,7 @@ public struct AnnounceHandler: ActivityHandler {
                 if let existing = try objects.find(id: objectID), existing.attributedTo != author {
                     throw ActivityRejection("only the author may delete \(objectID)")
                 }
-                try objects.markDeleted(id: objectID)
+                try DocumentFederation.tombstone(objectID, context: context, db: db)
                 return
             }
             let stored = try FederationContext.storedObject(from: checkedObject, audience: groupID, origin: activity.originDomain)
@@ -401,6 +402,7 @@ public struct AnnounceHandler: ActivityHandler {
             }
             try FederationContext.validateThreading(checked, db: db)
             try objects.upsert(checked)
+            if checked.type == "Document" { try DocumentFederation.store(checkedObject, community: groupID, db: db) }
         }
     }
 }

@@ -106,7 +106,7 @@ public struct FederationContext: Sendable {
         guard let id = object["id"]?.stringValue, let type = object.asType,
             let author = object["attributedTo"]?.linkID
         else { throw ActivityRejection("the object needs an id, a type and attributedTo") }
-        guard ["Note", "Page", "Article", "Question"].contains(type) else {
+        guard ["Note", "Page", "Article", "Question", "Document"].contains(type) else {
             throw ActivityRejection("objects of type \(type) are not accepted here")
         }
         let kind = object["kind"]?.stringValue ?? object["praxis:kind"]?.stringValue
@@ -127,7 +127,9 @@ public struct FederationContext: Sendable {
             content: HTMLSanitizer.sanitize(object["content"]?.stringValue ?? ""),
             published: object["published"]?.stringValue.flatMap(ISO8601.date),
             updated: object["updated"]?.stringValue.flatMap(ISO8601.date), document: object.serializedBytes(),
-            originDomain: authority(id) ?? "", kind: object["inReplyTo"] == nil ? (kind ?? "discussion") : nil,
+            originDomain: authority(id) ?? "",
+            // Documents are library entries, not threads.
+            kind: object["inReplyTo"] == nil && type != "Document" ? (kind ?? "discussion") : nil,
             language: language, tags: Array(tags.prefix(20)),
             acceptedAnswer: object["acceptedAnswer"]?.linkID ?? object["praxis:acceptedAnswer"]?.linkID)
     }

@@ -280,7 +280,7 @@ public struct SocialService: Sendable {
             guard try ChangeAuthority.isModerator(actorID, of: group, context: context, db: db) else {
                 throw CommunityError(.forbidden, "only the author, or a moderator of \(group.displayName), may delete this post")
             }
-            try ObjectRepository(db).markDeleted(id: objectID)
+            try DocumentFederation.tombstone(objectID, context: context, db: db)
             try GroupRelay.removal(of: objectID, by: group, moderator: actorID, context: context, db: db)
         }
         context.wakeDelivery()
@@ -353,7 +353,7 @@ public struct SocialService: Sendable {
                 }
                 try objects.upsert(stored)
             } else {
-                try objects.markDeleted(id: objectID)
+                try DocumentFederation.tombstone(objectID, context: context, db: db)
             }
             if let remoteInbox {
                 let key = try FederationContext.threadRoot(of: objectID, db: db)

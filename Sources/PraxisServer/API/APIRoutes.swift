@@ -20,6 +20,7 @@ public struct APIRoutes: Sendable {
     let store: NodeStore
     let urls: NodeURLs
     let social: SocialService?
+    let documents: DocumentService?
     let sessions: SessionService
     let passwordCost: PasswordHash.Cost
 
@@ -28,11 +29,13 @@ public struct APIRoutes: Sendable {
     ///     joining, following and posting answer 503.
     ///   - passwordCost: scrypt cost of new password hashes (lowered only by tests).
     ///   - sessionLifetime: how long a token stays valid after sign-in.
-    public init(store: NodeStore, social: SocialService?, passwordCost: PasswordHash.Cost = .standard,
-                sessionLifetime: TimeInterval = 30 * 86_400) {
+    ///   - documents: the document libraries; without them the document endpoints answer 503.
+    public init(store: NodeStore, social: SocialService?, documents: DocumentService? = nil,
+                passwordCost: PasswordHash.Cost = .standard, sessionLifetime: TimeInterval = 30 * 86_400) {
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
         self.social = social
+        self.documents = documents
         self.passwordCost = passwordCost
         self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
     }
@@ -72,6 +75,7 @@ public struct APIRoutes: Sendable {
         registerParticipation(into: &router)
         registerModeration(into: &router)
         registerSearch(into: &router)
+        registerDocuments(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
