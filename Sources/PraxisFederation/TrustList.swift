@@ -170,6 +170,12 @@ public struct TrustListDiff: Sendable, Equatable {
         public var from: TrustLevel
         public var to: TrustLevel
         public var note: String
+        public init(domain: String, from: TrustLevel, to: TrustLevel, note: String = "") {
+            self.domain = domain
+            self.from = from
+            self.to = to
+            self.note = note
+        }
     }
 
     public var added: [TrustListDocument.Entry]
