@@ -64,8 +64,7 @@ enum TrustCommand {
             guard domain != store.configuration.domain else {
                 throw CLIError.usage("\(domain) is this node itself; it always trusts itself")
             }
-            let note = args.value("note") ?? ""
-            guard note.count <= 500 else { throw CLIError.usage("--note must be at most 500 characters") }
+            let note = try note(args)
             let operatorName = AuditCommand.operatorName(console)
             try await store.database.write { db in
                 try TrustRepository(db).set(TrustEntry(domain: domain, level: level, note: note))
@@ -118,8 +117,7 @@ enum TrustCommand {
             guard domain != store.configuration.domain else {
                 throw CLIError.usage("\(domain) is this node itself; a community cannot exclude its own node")
             }
-            let note = args.value("note") ?? ""
-            guard note.count <= 500 else { throw CLIError.usage("--note must be at most 500 characters") }
+            let note = try note(args)
             let operatorName = AuditCommand.operatorName(console)
             let exclude = sub == "exclude"
             let changed = try await store.database.write { db -> Bool in
@@ -179,6 +177,13 @@ enum TrustCommand {
             throw CLIError.usage(
                 "unknown subcommand `trust \(sub)`; use add, remove, list, exclude, include, export, import, subscribe or review")
         }
+    }
+
+    /// The `--note` of an entry: free text, at most 500 characters.
+    static func note(_ args: Arguments) throws -> String {
+        let note = args.value("note") ?? ""
+        guard note.count <= 500 else { throw CLIError.usage("--note must be at most 500 characters") }
+        return note
     }
 
     static func listExclusions(_ community: String, json: Bool, store: NodeStore, console: Console) async throws {
