@@ -57,5 +57,6 @@ public enum Schema {
         Schema.receivedInvitations,
         Schema.communityProfile,
         Schema.communityRoles,
+        Schema.inboxThroughput,
     ]
 }

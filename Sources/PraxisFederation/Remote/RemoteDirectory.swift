@@ -186,6 +186,16 @@ public final class RemoteDirectory: Sendable {
         return (key, actor)
     }
 
+    /// Whether ``key(id:refresh:)`` would answer `keyID` from memory, with no database read and
+    /// no fetch (the inbox relies on its cached trust level only then).
+    func hasKeyInMemory(_ keyID: String) -> Bool {
+        let time = now()
+        return memory.withLock { cache in
+            guard let owner = cache.actorID(ofKey: keyID) else { return false }
+            return cache.actor(id: owner, now: time)?.key(id: keyID) != nil
+        }
+    }
+
     /// Which actor a key id belongs to, without trusting the key id's own claims.
     private func ownerOfKey(_ keyID: String) async throws -> String {
         if let actorID = memory.withLock({ $0.actorID(ofKey: keyID) }) { return actorID }
