@@ -190,10 +190,7 @@ public final class RemoteDirectory: Sendable {
     /// no fetch (the inbox relies on its cached trust level only then).
     func hasKeyInMemory(_ keyID: String) -> Bool {
         let time = now()
-        return memory.withLock { cache in
-            guard let owner = cache.actorID(ofKey: keyID) else { return false }
-            return cache.actor(id: owner, now: time)?.key(id: keyID) != nil
-        }
+        return memory.withLock { $0.holdsKey(keyID, now: time) }
     }
 
     /// Which actor a key id belongs to, without trusting the key id's own claims.
