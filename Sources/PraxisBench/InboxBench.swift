@@ -25,10 +25,10 @@ import Synchronization
 ///
 /// The activities are `Like`s of a remote note: the receiver verifies the signature (key from its
 /// directory cache), checks the actor and id hosts, records the signature against replays,
-/// persists the activity (deduplicated by id), answers `202`, and its inbox processor then parses
-/// the stored body and marks it done in its own transaction: the whole inbox path and all of its
-/// persisted work, with no handler-specific work on top (`Like` is acknowledged, as the protocol
-/// says of types Praxis does not act on).
+/// persists the activity (deduplicated by id, with its type), answers `202`, and its inbox
+/// processor then reads it back from the queue and marks it done in its own transaction: the whole
+/// inbox path and all of its persisted work, with no handler-specific work on top (`Like` is
+/// acknowledged from its stored type, as the protocol says of types Praxis does not act on).
 ///
 /// The key cache is warmed first with one activity per actor (that run fetches every actor
 /// document and is reported separately as "cold").
