@@ -25,10 +25,10 @@ import Synchronization
 ///
 /// The activities are `Like`s of a remote note: the receiver verifies the signature (key from its
 /// directory cache), checks the actor and id hosts, records the signature against replays,
-/// persists the activity (deduplicated by id), answers `202`, and its inbox processor then parses
-/// the stored body and marks it done in its own transaction: the whole inbox path and all of its
-/// persisted work, with no handler-specific work on top (`Like` is acknowledged, as the protocol
-/// says of types Praxis does not act on).
+/// persists the activity (deduplicated by id, with its type), answers `202`, and its inbox
+/// processor then reads it back from the queue and marks it done in its own transaction: the whole
+/// inbox path and all of its persisted work, with no handler-specific work on top (`Like` is
+/// acknowledged from its stored type, as the protocol says of types Praxis does not act on).
 ///
 /// The key cache is warmed first with one activity per actor (that run fetches every actor
 /// document and is reported separately as "cold").
@@ -40,6 +40,8 @@ enum InboxBench {
         var actors = 1_000
         var rsaKeys = 100
         var connections = 48
+        /// The signed profiles to time after the cold run; both unless `--signature` names one.
+        var profiles: [SignatureProfile] = [.cavage, .rfc9421]
     }
 
     static func run(_ arguments: [String]) async {
@@ -58,9 +60,17 @@ enum InboxBench {
                 case "--actors": options.actors = try number(option, 1...100_000)
                 case "--rsa-keys": options.rsaKeys = try number(option, 1...10_000)
                 case "--connections": options.connections = try number(option, 1...1_000)
+                case "--signature":
+                    switch rest.popFirst() {
+                    case "cavage": options.profiles = [.cavage]
+                    case "rfc9421": options.profiles = [.rfc9421]
+                    case "all": options.profiles = [.cavage, .rfc9421]
+                    default: throw DeliveryBenchError("--signature needs cavage, rfc9421 or all")
+                    }
                 default:
                     throw DeliveryBenchError(
-                        "unknown option \(option) (inbox takes --activities N, --actors N, --rsa-keys N, --connections N)")
+                        "unknown option \(option) (inbox takes --activities N, --actors N, --rsa-keys N, --connections N, "
+                            + "--signature cavage|rfc9421|all)")
                 }
             }
             options.rsaKeys = min(options.rsaKeys, options.actors)
@@ -105,21 +115,24 @@ enum InboxBench {
         let signing = ContinuousClock.now
         let warmup = try sign(
             count: options.actors, name: "warmup", profile: .cavage, keys: keys, remote: remote, inboxURL: inboxURL)
-        let cavage = try sign(
-            count: options.activities, name: "cavage", profile: .cavage, keys: keys, remote: remote, inboxURL: inboxURL)
-        let rfc9421 = try sign(
-            count: options.activities, name: "rfc9421", profile: .rfc9421, keys: keys, remote: remote, inboxURL: inboxURL)
+        var runs: [(label: String, profile: SignatureProfile?, requests: [[UInt8]])] =
+            [("cold key cache (fetches every actor)", nil, warmup)]
+        for profile in options.profiles {
+            let requests = try sign(
+                count: options.activities, name: profile.benchName, profile: profile, keys: keys, remote: remote,
+                inboxURL: inboxURL)
+            runs.append((profile.benchLabel, profile, requests))
+        }
         print(
-            "  signed \(warmup.count + cavage.count + rfc9421.count) requests in "
+            "  signed \(runs.reduce(0) { $0 + $1.requests.count }) requests in "
                 + String(format: "%.1f", (ContinuousClock.now - signing).benchSeconds) + " s")
 
         var expected = 0
-        var results: [(String, Double, RunResult)] = []
-        for (label, requests) in [("cold key cache (fetches every actor)", warmup), ("cavage rsa-sha256", cavage),
-                                  ("RFC 9421 ed25519", rfc9421)] {
-            expected += requests.count
-            let result = try await send(requests, connections: options.connections, port: port, store: store, expected: expected)
-            results.append((label, Double(requests.count) / result.processed, result))
+        var results: [(String, SignatureProfile?, Double, RunResult)] = []
+        for run in runs {
+            expected += run.requests.count
+            let result = try await send(run.requests, connections: options.connections, port: port, store: store, expected: expected)
+            results.append((run.label, run.profile, Double(run.requests.count) / result.processed, result))
         }
         await node.shutdown(gracePeriod: .seconds(2))
 
@@ -129,25 +142,26 @@ enum InboxBench {
         }
 
         print("  raw OpenSSL verification, 1 thread: RSA-2048 PKCS1v15-SHA256 \(rate(rawRSA))/s, Ed25519 \(rate(rawEd25519))/s")
-        for (index, (label, perSecond, result)) in results.enumerated() {
+        for (label, profile, perSecond, result) in results {
             let timing =
                 "(all 202 after \(seconds(result.accepted)) s, all processed after \(seconds(result.processed)) s; "
                 + "process CPU \(String(format: "%.1f", result.cpu / result.processed)) cores, "
-                + "\(Int((result.cpu / Double(result.count) * 1e6).rounded())) µs per activity)"
-            switch index {
-            case 0:
+                + "\(Int((result.cpu / Double(result.count) * 1e6).rounded())) µs per activity, of which the load generator "
+                + "\(Int((result.clientCPU / Double(result.count) * 1e6).rounded())) µs)"
+            switch profile {
+            case nil:
                 print("  \(label): \(rate(perSecond)) activities/s \(timing)")
-            case 1:
+            case .cavage:
                 let verdict = perSecond >= rsaTarget ? "OK" : "MISSED"
                 print("  \(label): \(rate(perSecond)) activities/s \(timing)   target ≥ \(rate(rsaTarget))  \(verdict)")
-            default:
+            case .rfc9421:
                 let verdict = perSecond >= ed25519Target ? "OK" : "MISSED"
                 print(
                     "  \(label): \(rate(perSecond)) activities/s \(timing)   target ≥ \(rate(ed25519Target)) "
                         + "(raw single-core Ed25519 × 2 cores × 0.5)  \(verdict)")
             }
         }
-        let failures = results.flatMap { $0.2.failures }
+        let failures = results.flatMap { $0.3.failures }
         guard failures.isEmpty, done == expected, dead == 0 else {
             for line in log.withLock({ $0 }).prefix(10) { print("  log: \(line)") }
             throw DeliveryBenchError(
@@ -226,6 +240,8 @@ enum InboxBench {
         var count: Int
         /// CPU seconds the whole process (receiver, fake remote and client) used meanwhile.
         var cpu: Double
+        /// CPU seconds of the load generator's own thread (sending requests, reading answers).
+        var clientCPU: Double
     }
 
     /// User plus system CPU seconds of this process so far.
@@ -236,6 +252,13 @@ enum InboxBench {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// CPU seconds the calling thread has used.
+    static func threadCPU() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
     /// Sends `requests` and waits until the inbox holds `expected` processed activities in all.
     private static func send(_ requests: [[UInt8]], connections: Int, port: Int, store: NodeStore, expected: Int) async throws
         -> RunResult
@@ -243,10 +266,13 @@ enum InboxBench {
         let start = ContinuousClock.now
         let cpuAtStart = processCPU()
         let client = BlastClient(port: port, connections: min(connections, requests.count), requests: requests)
-        let outcome: Result<[String], any Error> = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: Result { try client.run() }) }
+        let outcome: Result<([String], Double), any Error> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let before = threadCPU()
+                continuation.resume(returning: Result { (try client.run(), threadCPU() - before) })
+            }
         }
-        let failures = try outcome.get()
+        let (failures, clientCPU) = try outcome.get()
         let accepted = (ContinuousClock.now - start).benchSeconds
         // Every 202 means persisted; what is left is the processor draining the queue.
         let deadline = ContinuousClock.now + .seconds(120)
@@ -266,7 +292,8 @@ enum InboxBench {
         guard done == expected || !failures.isEmpty else {
             throw DeliveryBenchError("\(done) activities processed, expected \(expected)")
         }
-        return RunResult(accepted: accepted, processed: processed, failures: failures, count: requests.count, cpu: cpu)
+        return RunResult(
+            accepted: accepted, processed: processed, failures: failures, count: requests.count, cpu: cpu, clientCPU: clientCPU)
     }
 
     static func freePort() throws -> Int {
@@ -526,6 +553,23 @@ enum RawVerification {
             count += 100
             let elapsed = ContinuousClock.now - start
             if elapsed >= limit { return Double(count) / elapsed.benchSeconds }
+        }
+    }
+}
+
+extension SignatureProfile {
+    /// Part of the activity ids of this profile's run, so that each run's activities are new.
+    fileprivate var benchName: String {
+        switch self {
+        case .cavage: "cavage"
+        case .rfc9421: "rfc9421"
+        }
+    }
+
+    fileprivate var benchLabel: String {
+        switch self {
+        case .cavage: "cavage rsa-sha256"
+        case .rfc9421: "RFC 9421 ed25519"
         }
     }
 }

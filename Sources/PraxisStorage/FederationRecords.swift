@@ -11,6 +11,9 @@ public struct InboxActivity: Sendable, Equatable {
     public var body: [UInt8]
     public var receivedAt: Date
     public var attempts: Int
+    /// The activity type recorded when it was accepted; nil for activities stored before
+    /// schema version 11 (the processor then reads it from the body).
+    public var type: String?
 }
 
 /// An activity the node could not process, kept for the operator with the reason.
@@ -30,13 +33,13 @@ public struct InboxRepository {
     /// Stores a verified activity. Returns false when an activity with that id was already
     /// received (the caller acknowledges it without storing anything).
     public func insert(activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8],
-                       receivedAt: Date = Date()) throws -> Bool {
+                       type: String? = nil, receivedAt: Date = Date()) throws -> Bool {
         try db.run(
             """
-            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, received_at)
-            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
+            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
             """,
-            activityID, actorID, originDomain, recipient, body, receivedAt.unixSeconds)
+            activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds)
         return db.changes > 0
     }
 
@@ -52,7 +55,8 @@ public struct InboxRepository {
             InboxActivity(
                 seq: try row.get("seq"), activityID: try row.get("activity_id"), actorID: try row.get("actor_id"),
                 originDomain: try row.get("origin_domain"), recipient: try row.get("recipient"), body: try row.get("body"),
-                receivedAt: Date(unixSeconds: try row.get("received_at")), attempts: try row.get("attempts"))
+                receivedAt: Date(unixSeconds: try row.get("received_at")), attempts: try row.get("attempts"),
+                type: try row.optional("type"))
         }
     }
 
@@ -88,22 +92,47 @@ public struct InboxRepository {
         }
     }
 
-    /// Records a request signature as used until `expiresAt`. Returns false when it was already
-    /// recorded (a replay).
-    public func recordSignature(hash: [UInt8], expiresAt: Date) throws -> Bool {
+    /// Records a request signature as used. Returns false when it was already recorded (a
+    /// replay), including before schema version 11.
+    ///
+    /// - Parameters:
+    ///   - hash: SHA-256 of the signature header values.
+    ///   - created: the signature's signed creation time (`created` or the signed Date): a replay
+    ///     repeats it, and keying by it first keeps inserts at the right edge of the index.
+    ///   - checkLegacy: whether keys recorded before version 11 may still be in their window
+    ///     (see ``hasLegacySignatures()``); false skips that lookup.
+    public func recordSignature(hash: [UInt8], created: Date, checkLegacy: Bool = true) throws -> Bool {
+        if checkLegacy, try db.queryOne("SELECT 1 FROM seen_signatures_v2 WHERE signature_hash = ?", hash) != nil {
+            return false
+        }
         try db.run(
-            "INSERT INTO seen_signatures (signature_hash, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            hash, expiresAt.unixSeconds)
+            "INSERT INTO seen_signatures (created_at, signature_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            created.unixSeconds, hash)
         return db.changes > 0
     }
 
-    public func signatureSeen(hash: [UInt8]) throws -> Bool {
-        try db.queryOne("SELECT 1 FROM seen_signatures WHERE signature_hash = ?", hash) != nil
+    /// Whether replay keys recorded before schema version 11 remain (they are pruned once their
+    /// window closes; nothing adds to them any more).
+    public func hasLegacySignatures() throws -> Bool {
+        try db.queryOne("SELECT 1 FROM seen_signatures_v2 LIMIT 1") != nil
+    }
+
+    public func signatureSeen(hash: [UInt8], created: Date) throws -> Bool {
+        try db.queryOne(
+            "SELECT 1 FROM seen_signatures WHERE created_at = ? AND signature_hash = ?", created.unixSeconds, hash) != nil
+            || db.queryOne("SELECT 1 FROM seen_signatures_v2 WHERE signature_hash = ?", hash) != nil
+    }
+
+    /// Forgets replay keys of signatures created before `createdBefore` (a signature that old is
+    /// refused by its clock check anyway) and legacy keys whose window has closed.
+    public func pruneSignatures(createdBefore: Date, now: Date = Date()) throws {
+        try db.run("DELETE FROM seen_signatures WHERE created_at < ?", createdBefore.unixSeconds)
+        try db.run("DELETE FROM seen_signatures_v2 WHERE expires_at < ?", now.unixSeconds)
     }
 
     /// Forgets signatures whose window has closed and processed activities older than `keep`.
     public func prune(now: Date = Date(), keepProcessed: TimeInterval = 30 * 86_400) throws {
-        try db.run("DELETE FROM seen_signatures WHERE expires_at < ?", now.unixSeconds)
+        try pruneSignatures(createdBefore: now.addingTimeInterval(-2 * 3600), now: now)
         try db.run(
             "DELETE FROM inbox_activities WHERE state != 'pending' AND processed_at < ?",
             now.unixSeconds - Int64(keepProcessed))

@@ -58,6 +58,7 @@ public enum Schema {
         Schema.receivedInvitations,
         Schema.communityProfile,
         Schema.communityRoles,
+        Schema.inboxThroughput,
         Schema.documents,
         Schema.search,
         Schema.moderation,

@@ -17,15 +17,27 @@ struct InboxBatchingTests {
         let id = activity ?? "https://b.example/activities/\(index)"
         let body = #"{"id":"\#(id)","type":"\#(type)","actor":"https://b.example/users/ana"}"#
         return InboxWriter.Entry(
-            signatureHash: Array((signature ?? "signature \(index)").utf8), signatureExpires: Date().addingTimeInterval(7200),
-            activityID: id, actorID: "https://b.example/users/ana", originDomain: "b.example", recipient: "/inbox",
+            signatureHash: Array((signature ?? "signature \(index)").utf8), signatureCreated: created, activityID: id,
+            type: type, actorID: "https://b.example/users/ana", originDomain: "b.example", recipient: "/inbox",
             body: Array(body.utf8))
+    }
+
+    /// One creation time for every test signature, so that the same hash is the same signature.
+    static let created = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+
+    /// A writer for `node`, which trusts b.example (the sender of every test entry).
+    static func writer(_ node: TestNode, cache: InboxTrustCache = InboxTrustCache(), accepted: @escaping @Sendable () -> Void = {})
+        throws -> InboxWriter
+    {
+        try node.store.database.write { db in try TrustRepository(db).set(TrustEntry(domain: "b.example", level: .trusted)) }
+        let policy = TrustPolicy(mode: node.store.configuration.federation, localDomain: node.store.configuration.domain)
+        return InboxWriter(database: node.store.database, policy: policy, trustCache: cache, accepted: accepted)
     }
 
     @Test func concurrentActivitiesAreEachStoredOnceAndReplaysAndDuplicatesRecognised() async throws {
         let node = try TestNode()
         let wakes = Mutex(0)
-        let writer = InboxWriter(database: node.store.database, accepted: { wakes.withLock { $0 += 1 } })
+        let writer = try Self.writer(node, accepted: { wakes.withLock { $0 += 1 } })
         let outcomes = try await withThrowingTaskGroup(of: InboxWriter.Outcome.self) { group in
             for index in 0..<300 { group.addTask { try await writer.store(Self.entry(index)) } }
             return try await group.reduce(into: [InboxWriter.Outcome]()) { $0.append($1) }
@@ -54,10 +66,10 @@ struct InboxBatchingTests {
 
     @Test func acknowledgedActivitiesAreDoneBeforeTheNextHandledOneRuns() async throws {
         let node = try TestNode()
-        let writer = InboxWriter(database: node.store.database, accepted: {})
-        // Likes (acknowledged), an unparseable body, a Follow (handled), more Likes.
+        let writer = try Self.writer(node)
+        // Likes (acknowledged), an unparseable body of a handled type, a Follow (handled), more Likes.
         for index in 0..<3 { _ = try await writer.store(Self.entry(index)) }
-        var broken = Self.entry(3)
+        var broken = Self.entry(3, type: "Follow")
         broken.body = Array("{not json".utf8)
         _ = try await writer.store(broken)
         _ = try await writer.store(Self.entry(4, type: "Follow"))
@@ -77,6 +89,104 @@ struct InboxBatchingTests {
         #expect(states.map(\.1) == ["done", "done", "done", "dead", "done", "done", "done", "done"])
         #expect(try await node.store.database.read { try InboxRepository($0).deadLetters() }.first?.reason.contains("unparseable") == true)
     }
+}
+
+/// Replay keys ordered by signing time, the trust list read again at commit, and the stored type.
+struct InboxWriterTests {
+    @Test func aReplayIsTheSameSignatureWithTheSameSigningTimeIncludingKeysFromBeforeVersion11() async throws {
+        let node = try TestNode()
+        let writer = try InboxBatchingTests.writer(node)
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isStored)
+        // The same hash under another signing time is another signature (its base differs).
+        var later = InboxBatchingTests.entry(2, signature: "signature 1")
+        later.signatureCreated = InboxBatchingTests.created.addingTimeInterval(1)
+        #expect(try await writer.store(later).isStored)
+        #expect(try await writer.store(InboxBatchingTests.entry(3, signature: "signature 1")).isReplay)
+
+        // A key recorded by an earlier version (hash only, until its expiry) still refuses its replay.
+        let legacy = Array("recorded before version 11".utf8)
+        try await node.store.database.write { db in
+            try db.run("INSERT INTO seen_signatures_v2 (signature_hash, expires_at) VALUES (?, ?)", legacy, Int64(Date().timeIntervalSince1970) + 3600)
+        }
+        let writerAfterUpgrade = try InboxBatchingTests.writer(node)
+        #expect(try await writerAfterUpgrade.store(InboxBatchingTests.entry(4, signature: "recorded before version 11")).isReplay)
+        #expect(try await writerAfterUpgrade.store(InboxBatchingTests.entry(5)).isStored)
+    }
+
+    @Test func keysOfSignaturesTooOldToPassTheClockCheckArePruned() async throws {
+        let node = try TestNode()
+        let old = Date().addingTimeInterval(-3 * 3600)
+        try await node.store.database.write { db in
+            _ = try InboxRepository(db).recordSignature(hash: Array("old".utf8), created: old)
+            try db.run("INSERT INTO seen_signatures_v2 (signature_hash, expires_at) VALUES (?, ?)", Array("expired".utf8), Int64(old.timeIntervalSince1970))
+        }
+        let writer = try InboxBatchingTests.writer(node)
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isStored)
+        let (current, legacy) = try await node.store.database.read { db in
+            (try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1,
+             try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures_v2") ?? -1)
+        }
+        #expect(current == 1)
+        #expect(legacy == 0)
+    }
+
+    @Test func aNodeBlockedAfterItsTrustWasCachedGetsNothingPersisted() async throws {
+        let node = try TestNode()
+        let cache = InboxTrustCache()
+        let writer = try InboxBatchingTests.writer(node, cache: cache)
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isStored)
+        #expect(cache.usable(for: "b.example")?.level == .trusted)
+
+        // Blocked by another connection (the CLI does this from another process).
+        try await node.store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: "b.example", level: .blocked))
+        }
+        let outcome = try await writer.store(InboxBatchingTests.entry(2))
+        guard case .blocked(let refusal) = outcome else {
+            Issue.record("expected a refusal, got \(outcome)")
+            return
+        }
+        #expect(refusal.contains("blocked"))
+        // The refusal left no trace, and the cache no longer offers a usable decision.
+        let (activities, signatures) = try await node.store.database.read { db in
+            (try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities") ?? -1,
+             try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1)
+        }
+        #expect(activities == 1 && signatures == 1)
+        #expect(cache.usable(for: "b.example") == nil)
+
+        // Trusted again: accepted at once.
+        try await node.store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: "b.example", level: .trusted))
+        }
+        #expect(try await writer.store(InboxBatchingTests.entry(2)).isStored)
+    }
+
+    @Test func theProcessorAcknowledgesATypeNoHandlerActsOnFromTheStoredType() async throws {
+        let node = try TestNode()
+        let writer = try InboxBatchingTests.writer(node)
+        // The body is not even JSON: the stored type alone decides (the pipeline parsed it on receipt).
+        var like = InboxBatchingTests.entry(1)
+        like.body = Array("not parsed again".utf8)
+        #expect(try await writer.store(like).isStored)
+        #expect(try await writer.store(InboxBatchingTests.entry(2, type: "Follow")).isStored)
+        let stored = try await node.store.database.read { try InboxRepository($0).pending(limit: 10) }
+        #expect(stored.map(\.type) == ["Like", "Follow"])
+
+        let recorder = RecordingHandler(database: node.store.database)
+        let processor = InboxProcessor(database: node.store.database, handlers: [recorder], log: { _ in })
+        await processor.drain()
+        #expect(recorder.seen == [["https://b.example/activities/2": 0]])
+        let states = try await node.store.database.read { db in
+            try db.query("SELECT state FROM inbox_activities ORDER BY seq").map { try $0.get("state", as: String.self) }
+        }
+        #expect(states == ["done", "done"])
+    }
+}
+
+extension InboxWriter.Outcome {
+    var isStored: Bool { if case .stored = self { true } else { false } }
+    var isReplay: Bool { if case .replay = self { true } else { false } }
 }
 
 /// Handles `Follow` by recording how many earlier activities were still pending at that moment.

@@ -10,13 +10,15 @@ import PraxisStorage
 /// Order (each step refuses with a 4xx and stores nothing):
 /// 1. media type is AS2 / JSON-LD / JSON (`415`);
 /// 2. the request is signed and names a key (`401`);
-/// 3. the key's node is not blocked by the trust list (`403`, before any fetch);
+/// 3. the key's node is not blocked by the trust list (`403`, before any fetch; a cached decision
+///    only when the key is in memory, see ``InboxTrustCache``);
 /// 4. the key is fetched or taken from the cache, and the signature verifies: digest of the body,
 ///    covered components, Date or `created` within ±1 hour, not expired (`401`); a failing
 ///    signature with a cached key refetches the key once, which handles key rotation;
 /// 5. the body parses as JSON within limits, with `id`, `type` and `actor` (`400`);
 /// 6. the key's host is the actor's host, and the activity id is on the actor's host (`401`/`400`);
-/// 7. the same signature was not accepted before (replay, `401`);
+/// 7. the same signature was not accepted before (replay, `401`), and the trust list, read again in
+///    the transaction that persists the activity, still does not block the node (`403`);
 /// 8. the activity is persisted, deduplicated by id, and `202` is returned. Processing happens
 ///    later from the persisted queue, so a crash after `202` loses nothing. Activities arriving
 ///    together share one transaction (``InboxWriter``, group commit); each answer waits for its
@@ -35,6 +37,7 @@ public final class InboxPipeline: Sendable {
     let authenticator: RequestAuthenticator
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
+    let trustCache = InboxTrustCache()
 
     /// - Parameter accepted: called after a transaction that persisted new activities committed,
     ///   once per transaction (wakes the processor).
@@ -46,7 +49,7 @@ public final class InboxPipeline: Sendable {
         self.authenticator = RequestAuthenticator(
             directory: directory, authority: store.configuration.domain, scheme: store.configuration.scheme)
         self.accepted = accepted
-        self.writer = InboxWriter(database: store.database, accepted: accepted)
+        self.writer = InboxWriter(database: store.database, policy: policy, trustCache: trustCache, accepted: accepted)
     }
 
     /// A refusal: status and a message the remote operator can act on.
@@ -92,12 +95,16 @@ public final class InboxPipeline: Sendable {
             let error = RemoteDirectory.localResource(keyID, localDomain: keyHost)
             throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
         }
-        // Read at each request (a trust change takes effect at once), on this thread: one indexed
-        // lookup costs less than the hop to a reader queue and back.
-        let trust = try trustDecision(for: keyHost, recipient: recipient)
-        guard trust.level != .blocked else { throw Refusal(.forbidden, trust.refusal) }
+        // The cached level is enough when nothing will be fetched: the writer decides again in
+        // the transaction that persists the activity. Otherwise read it now, on this thread (one
+        // indexed lookup costs less than the hop to a reader queue and back), before any fetch.
+        // A community's own inbox is always read, narrowed by the community's exclusions.
+        let community = Self.community(ofInbox: recipient)
+        if community != nil || trustCache.usable(for: keyHost) == nil || !directory.hasKeyInMemory(keyID) {
+            try checkTrust(of: keyHost, community: community)
+        }
 
-        let (key, keyOwner, verification) = try await verify(request, keyID: keyID)
+        let (key, keyOwner, created, verification) = try await verify(request, keyID: keyID, keyHost: keyHost)
 
         let activity: JSON
         do {
@@ -108,7 +115,7 @@ public final class InboxPipeline: Sendable {
         guard let activityID = activity["id"]?.stringValue, let activityURL = try? HTTPClientURL(activityID) else {
             throw Refusal(.badRequest, "the activity needs an \"id\" that is an http(s) URL")
         }
-        guard activity.asType != nil else { throw Refusal(.badRequest, "the activity needs a \"type\"") }
+        guard let type = activity.asType else { throw Refusal(.badRequest, "the activity needs a \"type\"") }
         guard let actorID = activity["actor"]?.linkID else {
             throw Refusal(.badRequest, "the activity needs an \"actor\" that is an http(s) URL")
         }
@@ -131,9 +138,11 @@ public final class InboxPipeline: Sendable {
         }
 
         let entry = InboxWriter.Entry(
-            signatureHash: SHA256.hash(Array(verification.utf8)), signatureExpires: Date().addingTimeInterval(2 * Self.maxClockSkew),
-            activityID: activityID, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body)
+            signatureHash: SHA256.hash(Array(verification.utf8)), signatureCreated: created, activityID: activityID,
+            type: type, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body)
         switch try await writer.store(entry) {
+        case .blocked(let refusal):
+            throw Refusal(.forbidden, refusal)
         case .replay:
             throw Refusal(.unauthorized, "this signed request was already received (replay); sign each request anew")
         case .duplicate:
@@ -143,28 +152,45 @@ public final class InboxPipeline: Sendable {
         }
     }
 
-    /// The trust decision for a node, read synchronously on the calling thread; for a community's
-    /// own inbox, narrowed by the community's exclusions. (Activities for a community that arrive
-    /// at the shared inbox are checked when processed.)
-    private func trustDecision(for domain: String, recipient: String) throws -> (level: TrustLevel, refusal: String) {
-        let prefix = "/communities/"
-        let community: String? =
-            recipient.hasPrefix(prefix) && recipient.hasSuffix("/inbox")
-            ? String(recipient.dropFirst(prefix.count).dropLast("/inbox".count)) : nil
-        return try store.database.read { db in
+    /// Reads the trust list for `domain` now, on the calling thread, and refuses a blocked node;
+    /// for a community's own inbox the decision is narrowed by the community's exclusions (and not
+    /// cached: the cache holds node-level decisions). Activities for a community that arrive at the
+    /// shared inbox are checked when processed.
+    private func checkTrust(of domain: String, community: String? = nil) throws {
+        let decision = try store.database.read { db in
             if let community { return try policy.decision(for: domain, community: community, db: db) }
             return try policy.decision(for: domain, db: db)
         }
+        if community == nil { trustCache.remember(decision, for: domain) }
+        guard decision.level != .blocked else { throw Refusal(.forbidden, decision.refusal) }
     }
 
-    /// Verifies the signature with the cached key, refetching the key once when it fails.
-    /// - Returns: the key, its owner, and the signature header values (for replay detection).
-    private func verify(_ request: HTTPRequest, keyID: String) async throws -> (RemoteKey, RemoteActor, String) {
+    /// The community whose own inbox `recipient` is (`/communities/NAME/inbox`), if it is one.
+    static func community(ofInbox recipient: String) -> String? {
+        let prefix = "/communities/"
+        guard recipient.hasPrefix(prefix) && recipient.hasSuffix("/inbox") else { return nil }
+        return String(recipient.dropFirst(prefix.count).dropLast("/inbox".count))
+    }
+
+    /// Verifies the signature with the cached key, refetching the key once when it fails (after
+    /// reading the trust list again: that fetch goes to the network).
+    /// - Returns: the key, its owner, the signature's signed creation time, and the signature
+    ///   header values (for replay detection).
+    private func verify(_ request: HTTPRequest, keyID: String, keyHost: String) async throws
+        -> (RemoteKey, RemoteActor, Date, String)
+    {
         let signatureValue = (request.headers.values(for: "Signature") + request.headers.values(for: "Signature-Input")
             + request.headers.values(for: "Authorization")).joined(separator: "\n")
         do {
-            let signer = try await authenticator.verify(request, keyID: keyID, hostChecked: true)
-            return (signer.key, signer.owner, signatureValue)
+            let signer = try await authenticator.verify(request, keyID: keyID, hostChecked: true) {
+                try self.checkTrust(of: keyHost)
+            }
+            // Verification requires a signed creation time; without one a replay key could not
+            // be told from a new one, so the request is refused rather than let through.
+            guard let created = signer.created else {
+                throw Refusal(.unauthorized, "the signature must carry a signed creation time (created or Date)")
+            }
+            return (signer.key, signer.owner, created, signatureValue)
         } catch let failure as RequestAuthenticator.Failure {
             throw Refusal(.unauthorized, failure.message)
         }

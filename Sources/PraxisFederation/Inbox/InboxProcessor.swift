@@ -154,6 +154,12 @@ public final class InboxProcessor: Sendable {
             var acknowledged: [Int64] = []
             for item in batch {
                 if stopped.withLock({ $0 }) { break }
+                // The type was validated and recorded on receipt: a type no handler acts on is
+                // acknowledged without parsing the body again.
+                if let type = item.type, handlers[type] == nil {
+                    acknowledged.append(item.seq)
+                    continue
+                }
                 let json: JSON
                 do {
                     json = try JSON.parse(item.body, limits: InboxPipeline.jsonLimits)

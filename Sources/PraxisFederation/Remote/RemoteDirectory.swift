@@ -209,6 +209,13 @@ public final class RemoteDirectory: Sendable {
         return (key, actor)
     }
 
+    /// Whether ``key(id:refresh:)`` would answer `keyID` from memory, with no database read and
+    /// no fetch (the inbox relies on its cached trust level only then).
+    func hasKeyInMemory(_ keyID: String) -> Bool {
+        let time = now()
+        return memory.withLock { $0.holdsKey(keyID, now: time) }
+    }
+
     /// Which actor a key id belongs to, without trusting the key id's own claims.
     private func ownerOfKey(_ keyID: String) async throws -> String {
         if let actorID = memory.withLock({ $0.actorID(ofKey: keyID) }) { return actorID }

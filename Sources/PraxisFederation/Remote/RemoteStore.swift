@@ -142,6 +142,13 @@ struct RemoteMemoryCache {
 
     func actorID(ofKey keyID: String) -> String? { keyOwners[keyID] }
 
+    /// Whether the key is held under an unexpired actor; unlike `actor(id:now:)` it leaves the
+    /// recency untouched, so that the check writes nothing.
+    func holdsKey(_ keyID: String, now: Date) -> Bool {
+        guard let owner = keyOwners[keyID], let entry = actors[owner], entry.expiresAt > now else { return false }
+        return entry.actor.key(id: keyID) != nil
+    }
+
     mutating func put(_ actor: RemoteActor, expiresAt: Date) {
         remove(id: actor.id)
         if actors.count >= capacity { evict() }

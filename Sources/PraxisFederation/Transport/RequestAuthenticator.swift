@@ -30,12 +30,19 @@ public struct RequestAuthenticator: Sendable {
     public struct Signer: Sendable {
         public var key: RemoteKey
         public var owner: RemoteActor
+        /// The signature's signed creation time (`created`, `(created)` or the signed Date).
+        public var created: Date?
     }
 
     /// Verifies `request`'s signature made with `keyID`.
+    /// - Parameter beforeRefetch: called before the key is fetched again because the signature
+    ///   failed with the cached key; what it throws is thrown as is (the inbox rereads the trust
+    ///   list there, since that fetch goes to the network).
     /// - Throws: `Failure` when the key cannot be obtained, is retired, or the signature does not
     ///   verify (digest, covered components, clock window, cryptographic check).
-    public func verify(_ request: HTTPRequest, keyID: String, hostChecked: Bool = false) async throws -> Signer {
+    public func verify(
+        _ request: HTTPRequest, keyID: String, hostChecked: Bool = false, beforeRefetch: (() throws -> Void)? = nil
+    ) async throws -> Signer {
         var refreshed = false
         while true {
             let key: RemoteKey
@@ -54,12 +61,13 @@ public struct RequestAuthenticator: Sendable {
                 case .ed25519(let ed): .ed25519(ed)
                 }
             do {
-                _ = try HTTPSignatureVerifier.verify(
+                let result = try HTTPSignatureVerifier.verify(
                     request, authority: authority, scheme: scheme, key: verificationKey, now: Date(),
                     maxSkew: Self.maxClockSkew)
-                return Signer(key: key, owner: owner)
+                return Signer(key: key, owner: owner, created: result.created)
             } catch let error as HTTPSignatureError {
                 if (error.kind == .invalidSignature || error.kind == .algorithmMismatch) && !refreshed {
+                    try beforeRefetch?()
                     refreshed = true
                     continue
                 }
