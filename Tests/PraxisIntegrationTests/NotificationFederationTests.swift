@@ -16,12 +16,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(2))) func remoteRepliesAndMentionsNotifyOnTheRecipientsNode() async throws {
         let f = try FederationFixture(nodes: 2)
-        try f.addMember("amelie", on: 0)
-        try f.addMember("daan", on: 1)
-        try f.addCommunity("drempels", on: 1)
-        try f.startAll()
+        let community = try f.startAll(members: [("amelie", 0), ("daan", 1)], community: "drempels", on: 1)
         defer { Task { await f.stopAll() } }
-        let community = f.base(1) + "/communities/drempels"
         try await f.join([(0, "amelie"), (1, "daan")], community: community)
         let amelie = f.base(0) + "/users/amelie"
         let daan = f.base(1) + "/users/daan"

@@ -3,6 +3,7 @@ import PraxisActivityStreams
 import PraxisCommunity
 import PraxisFederation
 import PraxisStorage
+import PraxisText
 
 /// The Atom 1.0 digest (RFC 4287) of a member's notifications.
 ///
@@ -67,24 +68,15 @@ enum NotificationFeed {
         return "@\(name)@\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 
-    /// Escapes text for element content and attribute values; drops what XML 1.0 forbids.
+    /// Escapes text for element content and attribute values (``HTMLEscape``'s five character
+    /// references are XML's too), after dropping the characters XML 1.0 cannot carry at all.
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            default:
-                let v = scalar.value
-                let allowed = (0x20...0xD7FF).contains(v) || (0xE000...0xFFFD).contains(v) || (0x10000...0x10FFFF).contains(v)
-                if allowed { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: text.unicodeScalars.filter { scalar in
+            let v = scalar.value
+            return v == 0x9 || v == 0xA || v == 0xD || (0x20...0xD7FF).contains(v) || (0xE000...0xFFFD).contains(v)
+                || (0x10000...0x10FFFF).contains(v)
+        })
+        return HTMLEscape.text(String(kept))
     }
 }
