@@ -61,7 +61,7 @@ public enum Schema {
         Schema.documents,
         Schema.search,
         Schema.moderation,
-        // Version 16 is reserved for a change on another branch.
+        // Version 16 belongs to a change developed in parallel (versions must increase, not be contiguous).
         Schema.notifications,
     ]
 }
