@@ -48,7 +48,11 @@ public struct MembershipService: Sendable {
                 }
             }
             try follows.setState(accept ? .accepted : .rejected, follower: follower, followed: communityID)
-            guard !context.isLocal(follower) else { return false }
+            guard !context.isLocal(follower) else {
+                let decider = try ModerationService.actorID(manager, context: context, db: db)
+                try NotificationRecorder.joinDecided(follow, accepted: accept, by: decider, context: context, db: db)
+                return false
+            }
             let original = ActivityBuilder.activity(
                 id: follow.activityID, type: "Follow", actor: follower, object: .string(communityID))
             let answer = ActivityBuilder.activity(

@@ -217,6 +217,8 @@ public struct ModerationService: Sendable {
             let blockID = context.publisher.newActivityID()
             try ModerationRepository(db).ban(community: communityID, actor: targetID, reason: note, by: moderatorID,
                                              activityID: blockID)
+            try NotificationRecorder.banned(targetID, from: communityID, by: moderatorID, activityID: blockID,
+                                            context: context, db: db)
             try FollowRepository(db).remove(follower: targetID, followed: communityID)
             try CommunityRoleRepository(db).set(nil, actor: targetID, communityID: group.id)
             if let inbox {
@@ -313,6 +315,8 @@ public struct ModerationService: Sendable {
                 try moderation.insertWarning(
                     accountID: account.actor.id, community: communityID, moderator: moderatorID, reason: note, object: object,
                     activityID: nil)
+                try NotificationRecorder.warned(targetID, in: communityID, by: moderatorID, regarding: object,
+                                                context: context, db: db)
             }
             try moderation.log(
                 community: communityID, moderator: moderatorID, action: "warn", target: targetID, reason: note,

@@ -48,7 +48,8 @@ public enum Schema {
         // Later versions live beside the code that owns their tables: Schema+Inbox.swift (trust
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
         // (delivery queue), Schema+Sessions.swift (client API sessions), Schema+Search.swift (full-text
-        // search index), Schema+TrustLists.swift (community exclusions, trust-list subscriptions).
+        // search index), Schema+TrustLists.swift (community exclusions, trust-list subscriptions),
+        // Schema+Notifications.swift (notifications, digest feed tokens).
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
@@ -63,5 +64,6 @@ public enum Schema {
         Schema.search,
         Schema.moderation,
         Schema.trustLists,
+        Schema.notifications,
     ]
 }

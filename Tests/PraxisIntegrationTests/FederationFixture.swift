@@ -113,6 +113,15 @@ final class FederationFixture: @unchecked Sendable {
         try handle.communities.create(.init(name: name, title: name.capitalized, visibility: visibility, joinPolicy: join))
     }
 
+    /// Adds each member on its node and a public, open community, then starts every node.
+    /// - Returns: the community's actor id.
+    func startAll(members: [(name: String, node: Int)], community name: String, on host: Int) throws -> String {
+        for member in members { try addMember(member.name, on: member.node) }
+        try addCommunity(name, on: host)
+        try startAll()
+        return base(host) + "/communities/" + name
+    }
+
     func read<T: Sendable>(_ index: Int, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await NodeStore(directory: directory(index), readers: 1).database.read(body)
     }

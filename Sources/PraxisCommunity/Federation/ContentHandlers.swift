@@ -107,6 +107,7 @@ public struct GroupContentHandler: ActivityHandler {
                 guard try objects.like(objectID: objectID, actor: actorID, activityID: activity.id) else { return false }
             default:
                 var stored = try FederationContext.storedObject(from: object, audience: groupID, origin: activity.originDomain)
+                let previous = try objects.find(id: stored.id)
                 if activity.type == "Update" {
                     guard let current = try objects.find(id: stored.id), current.deletedAt == nil else {
                         throw ActivityRejection("Update of an unknown object \(stored.id)")
@@ -125,6 +126,7 @@ public struct GroupContentHandler: ActivityHandler {
                 }
                 try FederationContext.validateThreading(stored, db: db)
                 try objects.upsert(stored)
+                try NotificationRecorder.objectStored(stored, previous: previous, by: actorID, context: context, db: db)
                 if stored.type == "Document" { try DocumentFederation.store(object, community: groupID, db: db) }
             }
             try GroupRelay.announce(json, by: group, context: context, db: db)
@@ -280,6 +282,7 @@ extension GroupRelay {
         try announce(delete, by: group, context: context, db: db)
         _ = try ModerationRepository(db).log(
             community: groupID, moderator: moderator, action: "remove", target: objectID, reason: reason, reportID: reportID)
+        try NotificationRecorder.removed(objectID, from: groupID, by: moderator, context: context, db: db)
     }
 }
 
@@ -333,7 +336,11 @@ public struct AnnounceHandler: ActivityHandler {
                 guard existing.audience == groupID else {
                     throw ActivityRejection("\(groupID) may remove only objects in its own community, not \(objectID)")
                 }
+                let wasRemoved = existing.deletedAt != nil
                 try DocumentFederation.tombstone(objectID, context: context, db: db)
+                if !wasRemoved {
+                    try NotificationRecorder.removed(objectID, from: groupID, by: groupID, context: context, db: db)
+                }
             }
             return
         }
@@ -399,13 +406,15 @@ public struct AnnounceHandler: ActivityHandler {
                 throw ActivityRejection("the object is attributed to \(stored.attributedTo), not to \(author)")
             }
             var checked = stored
-            if let existing = try objects.find(id: stored.id) {
+            let previous = try objects.find(id: stored.id)
+            if let existing = previous {
                 guard existing.attributedTo == author else { throw ActivityRejection("only the author may change \(stored.id)") }
                 checked.kind = existing.kind
                 checked.published = existing.published
             }
             try FederationContext.validateThreading(checked, db: db)
             try objects.upsert(checked)
+            try NotificationRecorder.objectStored(checked, previous: previous, by: author, context: context, db: db)
             if checked.type == "Document" { try DocumentFederation.store(checkedObject, community: groupID, db: db) }
         }
     }

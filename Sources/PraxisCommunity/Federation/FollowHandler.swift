@@ -109,6 +109,9 @@ public struct FollowHandler: ActivityHandler {
                 throw ActivityRejection("only \(follow.followed) can answer its follow request")
             }
             try follows.setState(accepted ? .accepted : .rejected, follower: follow.follower, followed: follow.followed)
+            if follow.state == .pending {
+                try NotificationRecorder.joinDecided(follow, accepted: accepted, by: actorID, context: context, db: db)
+            }
         }
     }
 

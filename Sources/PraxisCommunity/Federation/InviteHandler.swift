@@ -33,6 +33,8 @@ public struct InviteHandler: ActivityHandler {
             try ReceivedInvitationRepository(db).insert(
                 activityID: activity.id, community: community, inviter: activity.actorID, inviteeID: local.id,
                 note: String(note.prefix(2_000)))
+            try NotificationRecorder.invited(invitee, to: community, by: activity.actorID, activityID: activity.id,
+                                             context: context, db: db)
         }
     }
 }
@@ -106,6 +108,8 @@ extension MembershipService {
             guard let localInvitee = try context.localActor(inviteeID, db: db) else { return false }
             try ReceivedInvitationRepository(db).insert(
                 activityID: activityID, community: communityID, inviter: inviterID, inviteeID: localInvitee.id, note: note)
+            try NotificationRecorder.invited(inviteeID, to: communityID, by: inviterID, activityID: activityID,
+                                             context: context, db: db)
             return false
         }
         if queued { context.wakeDelivery() }

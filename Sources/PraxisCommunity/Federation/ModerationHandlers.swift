@@ -89,6 +89,8 @@ public struct BlockHandler: ActivityHandler {
             try follows.remove(follower: target, followed: communityID)
             try ModerationRepository(db).ban(
                 community: communityID, actor: target, reason: reason, by: communityID, activityID: activity.id)
+            try NotificationRecorder.banned(target, from: communityID, by: communityID, activityID: activity.id,
+                                            context: context, db: db)
         }
     }
 
@@ -133,9 +135,13 @@ enum WarningReceiver {
                 let related = try FollowRepository(db).find(follower: recipient, followed: communityID) != nil
                     || ModerationRepository(db).findBan(community: communityID, actor: recipient) != nil
                 guard related else { continue }
-                try ModerationRepository(db).insertWarning(
+                let isNew = try ModerationRepository(db).insertWarning(
                     accountID: account.actor.id, community: communityID, moderator: communityID, reason: reason,
                     object: regarding, activityID: activity.id)
+                if isNew {
+                    try NotificationRecorder.warned(recipient, in: communityID, by: communityID, regarding: regarding,
+                                                    context: context, db: db)
+                }
                 stored += 1
             }
             if stored == 0 { throw ActivityRejection("the warning names no member of this node who belongs to \(communityID)") }

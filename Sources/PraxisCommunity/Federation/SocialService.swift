@@ -174,6 +174,7 @@ public struct SocialService: Sendable {
                 throw CommunityError(.invalid, "\(error)")
             }
             try ObjectRepository(db).upsert(stored)
+            try NotificationRecorder.objectStored(stored, previous: nil, by: authorID, context: context, db: db)
             if let remoteInbox {
                 let key = try FederationContext.threadRoot(of: inReplyTo ?? objectID, db: db)
                 try context.publisher.publish(create, by: account.actor, orderingKey: key, inboxes: [remoteInbox], db: db)
@@ -352,6 +353,7 @@ public struct SocialService: Sendable {
                     throw CommunityError(.invalid, "\(error)")
                 }
                 try objects.upsert(stored)
+                try NotificationRecorder.objectStored(stored, previous: existing, by: authorID, context: context, db: db)
             } else {
                 try DocumentFederation.tombstone(objectID, context: context, db: db)
             }

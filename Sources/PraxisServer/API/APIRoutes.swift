@@ -77,6 +77,7 @@ public struct APIRoutes: Sendable {
         registerSearch(into: &router)
         registerDocuments(into: &router)
         registerTrust(into: &router)
+        registerNotifications(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
