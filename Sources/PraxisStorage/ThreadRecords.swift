@@ -93,8 +93,11 @@ public struct ThreadRepository {
             conditions += ["kind = 'question'", "accepted_answer IS NULL"]
         }
         if let cursor {
-            conditions.append("(\(key), id) < (?, ?)")
-            arguments += [cursor.key, cursor.id]
+            // Spelt as a bound on the key plus a tie-break rather than a row value, which SQLite
+            // does not use as an index range on an expression.
+            conditions.append("\(key) <= ?")
+            conditions.append("(\(key) < ? OR id < ?)")
+            arguments += [cursor.key, cursor.key, cursor.id]
         }
         if let kind = filter.kind {
             conditions.append("kind = ?")
@@ -129,8 +132,8 @@ public struct ThreadRepository {
         var sql = "SELECT * FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
         var arguments: [any SQLBindable] = [root]
         if let cursor {
-            sql += " AND (coalesce(published, 0), id) > (?, ?)"
-            arguments += [cursor.published, cursor.id]
+            sql += " AND coalesce(published, 0) >= ? AND (coalesce(published, 0) > ? OR id > ?)"
+            arguments += [cursor.published, cursor.published, cursor.id]
         }
         sql += " ORDER BY coalesce(published, 0), id LIMIT ?"
         arguments.append(Int64(limit))
