@@ -110,14 +110,8 @@ import Testing
             #expect(profile["organisation"] == "City")
             #expect(profile["email"] == nil, "only the member sees their e-mail")
         }
-        try await t.store.database.write { db in
-            try db.run(
-                """
-                INSERT INTO remote_actors (id, domain, type, preferred_username, name, acct, inbox, document, fetched_at, expires_at)
-                VALUES ('https://other.test/users/zoe', 'other.test', 'Person', 'zoe', 'Zoé', 'zoe@other.test',
-                        'https://other.test/users/zoe/inbox', '{"summary":"Expert"}', 0, 9999999999)
-                """)
-        }
+        try await t.addRemoteActor("https://other.test/users/zoe", type: "Person", username: "zoe", name: "Zoé",
+                                   document: "{\"summary\":\"Expert\"}")
         let remote = try json(try await t.call(.get, "/members/zoe@other.test", token: bob))
         #expect(remote["local"] == false)
         #expect(remote["displayName"] == "Zoé")

@@ -116,12 +116,8 @@ import Testing
     /// A remote community known from the actor cache, with one thread delivered here.
     func seedRemote(visibility: String) async throws {
         let document = "{\"type\":\"Group\",\"summary\":\"Public works\",\"visibility\":\"\(visibility)\",\"theme\":\"sector\",\"languages\":[\"fr\"]}"
+        try await t.addRemoteActor(Self.remoteGroup, type: "Group", username: "works", name: "Works", document: document)
         try await t.store.database.write { db in
-            try db.run(
-                """
-                INSERT INTO remote_actors (id, domain, type, preferred_username, name, acct, inbox, document, fetched_at, expires_at)
-                VALUES (?, 'other.test', 'Group', 'works', 'Works', 'works@other.test', 'https://other.test/inbox', ?, 0, 9999999999)
-                """, Self.remoteGroup, document)
             try ObjectRepository(db).upsert(StoredObject(
                 id: "https://other.test/objects/1", type: "Note", attributedTo: "https://other.test/users/zoe",
                 audience: Self.remoteGroup, inReplyTo: nil, name: "Remote thread", content: "<p>Hello</p>",

@@ -113,6 +113,40 @@ import Testing
         }
     }
 
+    @Test func migrationNineteenFillsInThreadsThatExistedBefore() throws {
+        let path = temp.appending("older.sqlite")
+        let before = Array(Schema.migrations.prefix { $0.version < 19 })
+        do {
+            let older = try Database(path: path, migrations: before, readers: 1)
+            try older.write { db in
+                let objects = ObjectRepository(db)
+                for (id, parent, published) in [("root", nil, 100), ("r1", "root", 200), ("r2", "r1", 300), ("gone", "root", 250)]
+                    as [(String, String?, Int64)]
+                {
+                    try objects.upsert(
+                        StoredObject(
+                            id: id, type: "Page", attributedTo: "https://praxis.test/users/ana", audience: Self.cloud,
+                            inReplyTo: parent, name: nil, content: id, published: Date(timeIntervalSince1970: TimeInterval(published)),
+                            updated: nil, document: Array("{}".utf8), originDomain: "praxis.test"),
+                        now: Date(timeIntervalSince1970: TimeInterval(published)))
+                }
+                try objects.markDeleted(id: "gone")
+                try objects.like(objectID: "r1", actor: "x", activityID: "l", now: Date(timeIntervalSince1970: 400))
+            }
+        }
+        let migrated = try Database(path: path, migrations: Schema.migrations, readers: 1)
+        let (root, r2, r1) = try migrated.read { db in
+            let threads = ThreadRepository(db)
+            return (try threads.entry(id: "root"), try threads.entry(id: "r2"), try threads.entry(id: "r1"))
+        }
+        #expect(root?.replyCount == 2, "the deleted reply does not count")
+        #expect(root?.lastActivity == Date(timeIntervalSince1970: 400), "the helpful mark on r1 is the last activity")
+        #expect(r1?.helpfulCount == 1)
+        let replies = try migrated.read { db in try ThreadRepository(db).replies(root: "root", limit: 10, after: nil) }
+        #expect(replies.map(\.object.id) == ["r1", "r2"], "the nested reply is filed under the root")
+        #expect(r2?.replyCount == 0)
+    }
+
     @Test func listAndReplyQueriesAreIndexRangeScans() throws {
         try put("a", published: 1000)
         let cursor = ThreadCursor(sort: .latest, key: 10, id: "x")
