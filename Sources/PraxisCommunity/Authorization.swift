@@ -217,6 +217,51 @@ public struct Authorization: Sendable {
         guard canChange(post) else { throw CommunityError(.forbidden, "only the author may change this post") }
     }
 
+    // MARK: - Remote communities, threads, profiles, exports
+
+    /// Whether a community of another node appears to this account in lists: members-only ones
+    /// only to those who asked to join them (as local members-only communities).
+    public func canSee(remoteCommunity id: String, membersOnly: Bool) -> Bool {
+        guard isActive, withinGuestScope(id) else { return false }
+        return !membersOnly || membership(of: id) != nil
+    }
+
+    /// Whether the account may read what this node holds of a remote community: accepted members
+    /// always; other practitioners (not guests) when the community is public.
+    public func canRead(remoteCommunity id: String, membersOnly: Bool) -> Bool {
+        guard isPractitioner, withinGuestScope(id), !bannedFrom.contains(id) else { return false }
+        return isMember(of: id) || (!membersOnly && guestScope == nil)
+    }
+
+    /// Refuses reading a remote community's threads: "not found" when it is hidden from the
+    /// account, "forbidden" when it is visible but not readable.
+    public func requireRead(remoteCommunity id: String, membersOnly: Bool) throws(CommunityError) {
+        guard canSee(remoteCommunity: id, membersOnly: membersOnly) else {
+            throw CommunityError(.notFound, "no community \(id) known to this node")
+        }
+        guard canRead(remoteCommunity: id, membersOnly: membersOnly) else {
+            throw CommunityError(
+                .forbidden, isPractitioner ? "join \(id) to read its threads" : "suppliers cannot read practitioner communities")
+        }
+    }
+
+    /// Whether the account may see another member's profile: a local member (active) or a remote
+    /// person the node knows. Guests see only their own; suppliers see profiles (names are not
+    /// confidential, content is).
+    public var canSeeProfiles: Bool { isActive && guestScope == nil }
+
+    public func requireSeeProfiles() throws(CommunityError) {
+        guard canSeeProfiles else { throw CommunityError(.forbidden, "guests can see only their own profile") }
+    }
+
+    /// Whether the account may change its own profile and settings, and export its data: any
+    /// active account, guests and suppliers included (it is their own data).
+    public var canManageOwnData: Bool { isActive }
+
+    public func requireManageOwnData() throws(CommunityError) {
+        guard canManageOwnData else { throw CommunityError(.forbidden, "this account is not active") }
+    }
+
     static func missing(_ name: String) -> CommunityError {
         CommunityError(.notFound, "no community named \"\(name)\" on this node")
     }

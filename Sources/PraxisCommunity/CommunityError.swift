@@ -14,10 +14,13 @@ public struct CommunityError: Error, CustomStringConvertible, Sendable, Equatabl
 
     public let kind: Kind
     public let message: String
+    /// The input field at fault, for `.invalid` errors about one field.
+    public let field: String?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, field: String? = nil) {
         self.kind = kind
         self.message = message
+        self.field = field
     }
 
     public var description: String { message }

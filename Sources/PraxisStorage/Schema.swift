@@ -65,5 +65,6 @@ public enum Schema {
         Schema.moderation,
         Schema.trustLists,
         Schema.notifications,
+        Schema.threadActivity,
     ]
 }

@@ -14,19 +14,12 @@ import Testing
         try f.addCommunity("practice", on: 1)
         try f.startAll()
         defer { Task { await f.stopAll() } }
-        let client = f.node(0).federation.client
-        let api = f.base(0) + "/api/v1"
         let community = f.base(1) + "/communities/practice"
 
         @Sendable func call(_ method: HTTPMethod, _ path: String, token: String? = nil, body: JSON? = nil) async throws
             -> (HTTPStatus, JSON)
         {
-            var headers: HTTPHeaders = ["Accept": "application/json"]
-            if let token { headers["Authorization"] = "Bearer \(token)" }
-            if body != nil { headers["Content-Type"] = "application/json" }
-            let response = try await client.send(HTTPClientRequest(
-                method: method, url: api + path, headers: headers, body: body?.serializedBytes() ?? []))
-            return (response.status, response.body.isEmpty ? .null : try JSON.parse(response.body))
+            try await f.api(0, method, path, token: token, body: body)
         }
 
         let (signInStatus, signIn) = try await call(.post, "/auth/sign-in",

@@ -122,6 +122,18 @@ final class FederationFixture: @unchecked Sendable {
         return base(host) + "/communities/" + name
     }
 
+    /// Calls node `index`'s client API over HTTP: the status and the JSON body (null when empty).
+    func api(_ index: Int, _ method: HTTPMethod, _ path: String, token: String? = nil, body: JSON? = nil) async throws
+        -> (HTTPStatus, JSON)
+    {
+        var headers: HTTPHeaders = ["Accept": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        if body != nil { headers["Content-Type"] = "application/json" }
+        let response = try await node(index).federation.client.send(HTTPClientRequest(
+            method: method, url: base(index) + "/api/v1" + path, headers: headers, body: body?.serializedBytes() ?? []))
+        return (response.status, response.body.isEmpty ? .null : try JSON.parse(response.body))
+    }
+
     func read<T: Sendable>(_ index: Int, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await NodeStore(directory: directory(index), readers: 1).database.read(body)
     }

@@ -99,6 +99,17 @@ struct APITestNode: Sendable {
                 followedDomain: "praxis.test", state: .accepted, activityID: "https://praxis.test/activities/\(UUID())"))
         }
     }
+
+    /// Puts a remote actor of `other.test` in the actor cache, as a fetch would.
+    func addRemoteActor(_ id: String, type: String, username: String, name: String, document: String) async throws {
+        try await store.database.write { db in
+            try db.run(
+                """
+                INSERT INTO remote_actors (id, domain, type, preferred_username, name, acct, inbox, document, fetched_at, expires_at)
+                VALUES (?, 'other.test', ?, ?, ?, ?, ?, ?, 0, 9999999999)
+                """, id, type, username, name, "\(username)@other.test", id + "/inbox", document)
+        }
+    }
 }
 
 struct APITestFailure: Error, CustomStringConvertible {

@@ -65,7 +65,7 @@ struct APIError: Error, Sendable, CustomStringConvertible {
             return error
         case let error as CommunityError:
             switch error.kind {
-            case .invalid: return .invalid(error.message)
+            case .invalid: return .invalid(error.message, field: error.field)
             case .conflict: return APIError(.conflict, "conflict", error.message)
             case .notFound: return .notFound(error.message)
             case .forbidden: return APIError(.forbidden, "forbidden", error.message)

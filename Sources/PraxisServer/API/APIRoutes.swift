@@ -59,7 +59,7 @@ public struct APIRoutes: Sendable {
         router.post("\(p)/auth/sign-out", maxBodySize: small, authed { _, c in try await api.signOut(c) })
         router.get("\(p)/me", authed { _, c in try await api.me(c) })
         router.post("\(p)/me/password", maxBodySize: small, authed { r, c in try await api.changePassword(r, c) })
-        router.get("\(p)/communities", authed { _, c in try await api.communities(c) })
+        router.get("\(p)/communities", authed { r, c in try await api.browseCommunities(r, c) })
         router.post("\(p)/communities", maxBodySize: small, authed { r, c in try await api.createCommunity(r, c) })
         router.get("\(p)/communities/:name", authed { r, c in try await api.community(r, c) })
         router.post("\(p)/communities/:name/join", maxBodySize: small, authed { r, c in try await api.join(r, c) })
@@ -78,6 +78,9 @@ public struct APIRoutes: Sendable {
         registerDocuments(into: &router)
         registerTrust(into: &router)
         registerNotifications(into: &router)
+        registerThreads(into: &router)
+        registerProfile(into: &router)
+        registerExport(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
@@ -200,21 +203,6 @@ public struct APIRoutes: Sendable {
     }
 
     // MARK: - Communities
-
-    func communities(_ context: Context) async throws -> HTTPResponse {
-        let urls = urls
-        let authorization = context.authorization
-        var views = try await store.database.read { db -> [JSON] in
-            try CommunityRepository(db).all().filter { authorization.canSee($0) }.map { community in
-                let id = urls.community(community.actor.username)
-                return APIViews.community(
-                    community, urls: urls, membership: authorization.membership(of: id),
-                    memberCount: try FollowRepository(db).followerCount(of: id))
-            }
-        }
-        views += try await followedCommunities(authorization, includeLocal: false)
-        return Self.json(["communities": .array(views)])
-    }
 
     func community(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
         let community = try await findCommunity(request)

@@ -1,0 +1,180 @@
+import Foundation
+import PraxisSQLite
+
+/// How a thread list is ordered.
+public enum ThreadSort: String, Sendable, CaseIterable {
+    /// Last activity (a reply, an edit or a "helpful" mark anywhere in the thread), most recent first.
+    case latest
+    /// When the thread was started, most recent first.
+    case newest
+    /// Questions nobody has accepted an answer to yet, most recent first (with or without replies;
+    /// each thread's reply count tells the two apart).
+    case unanswered
+}
+
+/// Where a thread list page ends: the sort key and id of its last thread. Pages are strictly
+/// ordered by (key, id), so a cursor never skips or repeats a thread when others are added.
+public struct ThreadCursor: Sendable, Equatable {
+    public var sort: ThreadSort
+    public var key: Int64
+    public var id: String
+    public init(sort: ThreadSort, key: Int64, id: String) {
+        self.sort = sort
+        self.key = key
+        self.id = id
+    }
+}
+
+/// Narrows a thread list; nil means any.
+public struct ThreadFilter: Sendable, Equatable {
+    public var kind: String?
+    /// A tag the thread carries (exact match).
+    public var tag: String?
+    /// A language tag; `es` also matches `es-ES`.
+    public var language: String?
+    public init(kind: String? = nil, tag: String? = nil, language: String? = nil) {
+        self.kind = kind
+        self.tag = tag
+        self.language = language
+    }
+}
+
+/// A post with the counters the thread triggers maintain.
+public struct ThreadEntry: Sendable, Equatable {
+    public var object: StoredObject
+    /// For a thread's root: its live replies, nested ones included; 0 on replies.
+    public var replyCount: Int
+    public var helpfulCount: Int
+    /// For a root: the last activity in the whole thread; for a reply: its own.
+    public var lastActivity: Date
+    /// The sort key of `sort` for this entry, as a cursor carries it.
+    public func cursor(_ sort: ThreadSort) -> ThreadCursor {
+        let key = sort == .latest
+            ? Int64(lastActivity.timeIntervalSince1970) : (object.published.map { Int64($0.timeIntervalSince1970) } ?? 0)
+        return ThreadCursor(sort: sort, key: key, id: object.id)
+    }
+}
+
+/// Thread lists and thread pages, each one index range scan (see `Schema.threadActivity`).
+public struct ThreadRepository {
+    let db: Connection
+    public init(_ db: Connection) { self.db = db }
+
+    /// Up to `limit` live threads (top-level posts) of a community, in `sort` order, strictly after `cursor`.
+    public func page(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
+                     after cursor: ThreadCursor?) throws -> [ThreadEntry] {
+        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+        return try db.query(sql, arguments: arguments).map(Self.entry)
+    }
+
+    /// The query plan SQLite picks for ``page(audience:sort:filter:limit:after:)``, one line per step
+    /// (`SEARCH objects USING INDEX …`): tests and operators check that lists stay index scans.
+    public func listPlan(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
+                         after cursor: ThreadCursor?) throws -> [String] {
+        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+        return try plan(sql, arguments)
+    }
+
+    static func listQuery(audience: String, sort: ThreadSort, filter: ThreadFilter, limit: Int, after cursor: ThreadCursor?)
+        -> (String, [any SQLBindable])
+    {
+        // The conditions repeat the partial indexes' WHERE clauses word for word, which is how
+        // SQLite knows it may use them.
+        var conditions = ["audience = ?", "in_reply_to IS NULL", "deleted_at IS NULL", "type <> 'Document'"]
+        var arguments: [any SQLBindable] = [audience]
+        let key: String
+        switch sort {
+        case .latest:
+            key = "last_activity"
+        case .newest:
+            key = "coalesce(published, 0)"
+        case .unanswered:
+            key = "coalesce(published, 0)"
+            conditions += ["kind = 'question'", "accepted_answer IS NULL"]
+        }
+        if let cursor {
+            // Spelt as a bound on the key plus a tie-break rather than a row value, which SQLite
+            // does not use as an index range on an expression.
+            conditions.append("\(key) <= ?")
+            conditions.append("(\(key) < ? OR id < ?)")
+            arguments += [cursor.key, cursor.key, cursor.id]
+        }
+        if let kind = filter.kind {
+            conditions.append("kind = ?")
+            arguments.append(kind)
+        }
+        if let language = filter.language?.lowercased() {
+            conditions.append("(lower(language) = ? OR substr(lower(language), 1, ?) = ?)")
+            arguments += [language, Int64(language.utf8.count + 1), language + "-"]
+        }
+        if let tag = filter.tag {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(tags) THEN tags ELSE '[]' END) WHERE value = ?)")
+            arguments.append(tag)
+        }
+        arguments.append(Int64(limit))
+        let sql = "SELECT * FROM objects WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(key) DESC, id DESC LIMIT ?"
+        return (sql, arguments)
+    }
+
+    /// Live replies in a thread (nested ones too), oldest first, strictly after `cursor`.
+    public func replies(root: String, limit: Int, after cursor: PostCursor?) throws -> [ThreadEntry] {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+        return try db.query(sql, arguments: arguments).map(Self.entry)
+    }
+
+    public func repliesPlan(root: String, limit: Int, after cursor: PostCursor?) throws -> [String] {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+        return try plan(sql, arguments)
+    }
+
+    static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?) -> (String, [any SQLBindable]) {
+        var sql = "SELECT * FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
+        var arguments: [any SQLBindable] = [root]
+        if let cursor {
+            sql += " AND coalesce(published, 0) >= ? AND (coalesce(published, 0) > ? OR id > ?)"
+            arguments += [cursor.published, cursor.published, cursor.id]
+        }
+        sql += " ORDER BY coalesce(published, 0), id LIMIT ?"
+        arguments.append(Int64(limit))
+        return (sql, arguments)
+    }
+
+    /// One object with its counters, deleted or not.
+    public func entry(id: String) throws -> ThreadEntry? {
+        try db.queryOne("SELECT * FROM objects WHERE id = ?", id).map(Self.entry)
+    }
+
+    /// How many earlier versions of the object are kept.
+    public func revisionCount(of id: String) throws -> Int {
+        try db.scalar(Int.self, "SELECT count(*) FROM object_revisions WHERE object_id = ?", id) ?? 0
+    }
+
+    /// Which of `ids` the actor marked helpful.
+    public func marked(by actor: String, among ids: [String]) throws -> Set<String> {
+        var marked = Set<String>()
+        for id in ids where try db.queryOne("SELECT 1 FROM likes WHERE object_id = ? AND actor = ?", id, actor) != nil {
+            marked.insert(id)
+        }
+        return marked
+    }
+
+    /// Everything an actor wrote (threads, replies, documents), oldest first, at most `limit`.
+    public func authored(by actor: String, limit: Int) throws -> [StoredObject] {
+        try db.query(
+            "SELECT * FROM objects WHERE attributed_to = ? ORDER BY coalesce(published, 0), id LIMIT ?", actor, Int64(limit)
+        ).map(ObjectRepository.object)
+    }
+
+    func plan(_ sql: String, _ arguments: [any SQLBindable]) throws -> [String] {
+        try db.query("EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { try $0.get("detail") }
+    }
+
+    static func entry(_ row: Row) throws -> ThreadEntry {
+        let object = try ObjectRepository.object(row)
+        let last: Int64? = try row.optional("last_activity")
+        return ThreadEntry(
+            object: object, replyCount: try row.get("reply_count"), helpfulCount: try row.get("helpful_count"),
+            lastActivity: Date(unixSeconds: last ?? object.published.map { Int64($0.timeIntervalSince1970) } ?? 0))
+    }
+}
