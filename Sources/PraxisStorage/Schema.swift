@@ -61,5 +61,6 @@ public enum Schema {
         Schema.documents,
         Schema.search,
         Schema.moderation,
+        Schema.health,
     ]
 }

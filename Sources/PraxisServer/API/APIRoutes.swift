@@ -76,6 +76,7 @@ public struct APIRoutes: Sendable {
         registerModeration(into: &router)
         registerSearch(into: &router)
         registerDocuments(into: &router)
+        registerHealth(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
