@@ -46,6 +46,10 @@ public struct HealthFigures: Sendable, Equatable {
     public struct WeekCount: Sendable, Equatable {
         public var start: Date
         public var count: Int
+        public init(start: Date, count: Int) {
+            self.start = start
+            self.count = count
+        }
     }
 
     public struct QuestionFigures: Sendable, Equatable {
@@ -58,6 +62,13 @@ public struct HealthFigures: Sendable, Equatable {
         /// Median time from a question to its first reply by someone else, over answered ones.
         public var medianTimeToFirstAnswer: TimeInterval?
 
+        public init(asked: Int, answered: Int, accepted: Int, medianTimeToFirstAnswer: TimeInterval?) {
+            self.asked = asked
+            self.answered = answered
+            self.accepted = accepted
+            self.medianTimeToFirstAnswer = medianTimeToFirstAnswer
+        }
+
         /// Share of the questions answered; nil when none was asked.
         public var answeredShare: Double? { asked == 0 ? nil : Double(answered) / Double(asked) }
     }
@@ -68,6 +79,12 @@ public struct HealthFigures: Sendable, Equatable {
         public var count: Int
         /// Posts with the tag in the 7 days before.
         public var previous: Int
+
+        public init(tag: String, count: Int, previous: Int) {
+            self.tag = tag
+            self.count = count
+            self.previous = previous
+        }
     }
 
     public struct TrendingThread: Sendable, Equatable {
@@ -77,6 +94,15 @@ public struct HealthFigures: Sendable, Equatable {
         public var community: String?
         public var replies: Int
         public var likes: Int
+
+        public init(id: String, title: String?, kind: String?, community: String?, replies: Int, likes: Int) {
+            self.id = id
+            self.title = title
+            self.kind = kind
+            self.community = community
+            self.replies = replies
+            self.likes = likes
+        }
     }
 }
 
@@ -136,10 +162,11 @@ public struct HealthRepository {
 
     func newThreadsPerWeek(scope: String, end: Int64) throws -> [HealthFigures.WeekCount] {
         var counts = Array(repeating: 0, count: Self.weeks)
-        // Week 0 holds (end - 7 days, end]: the `- 1` puts an instant exactly 7 days back in week 0.
+        // Week 0 holds (end - 7 days, end], week 1 the 7 days before, and so on: an instant
+        // exactly 7 days back opens week 1, as it falls outside "the last 7 days" everywhere else.
         for row in try db.query(
             """
-            SELECT (:end - published - 1) / \(Self.week) AS week, count(*) AS n FROM objects
+            SELECT (:end - published) / \(Self.week) AS week, count(*) AS n FROM objects
             WHERE \(Self.inScope) AND in_reply_to IS NULL AND type != 'Document' AND deleted_at IS NULL
                 AND published > :start AND published <= :end
             GROUP BY week
