@@ -3,11 +3,12 @@ import PraxisSQLite
 
 extension Schema {
     /// Version 18: indexes for community health and node usage figures. Likes are read by time
-    /// (active members, trending threads) and local posts are counted by origin (NodeInfo); both
-    /// would otherwise scan their whole table.
+    /// (active members, trending threads), documents are counted per community, and local posts
+    /// by origin (NodeInfo); each would otherwise scan a whole table or a whole community.
     static let health = Migration(version: 18, name: "health and usage indexes", sql: """
         CREATE INDEX likes_created ON likes (created_at);
         CREATE INDEX objects_origin ON objects (origin_domain, in_reply_to);
+        CREATE INDEX objects_documents ON objects (audience, published) WHERE type = 'Document';
         """)
 }
 
@@ -109,7 +110,8 @@ public struct HealthFigures: Sendable, Equatable {
 /// Health queries over content, likes and documents, for the communities named by their actor
 /// ids. Each figure is one SQL statement that reads only the rows of its window through the
 /// `(audience, published)`, reply and like-time indexes, so the cost follows recent activity, not
-/// the size of the archive.
+/// the size of the archive. Likes are joined with `CROSS JOIN`, which fixes SQLite's join order:
+/// likes of the window first, then each liked object by its key, never a whole community's posts.
 public struct HealthRepository {
     let db: Connection
     public init(_ db: Connection) { self.db = db }
@@ -152,7 +154,7 @@ public struct HealthRepository {
                 SELECT attributed_to FROM objects
                 WHERE \(Self.inScope) AND deleted_at IS NULL AND published > :start AND published <= :end
                 UNION
-                SELECT l.actor FROM likes l JOIN objects o ON o.id = l.object_id
+                SELECT l.actor FROM likes l CROSS JOIN objects o ON o.id = l.object_id
                 WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL
             )
             """,
@@ -262,7 +264,7 @@ public struct HealthRepository {
                 WHERE \(Self.inScope) AND in_reply_to IS NOT NULL AND deleted_at IS NULL
                     AND published > :start AND published <= :end
                 UNION ALL
-                SELECT coalesce(o.in_reply_to, o.id), 0, 1 FROM likes l JOIN objects o ON o.id = l.object_id
+                SELECT coalesce(o.in_reply_to, o.id), 0, 1 FROM likes l CROSS JOIN objects o ON o.id = l.object_id
                 WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL
             )
             SELECT t.id, t.name, t.kind, t.audience, sum(a.reply) AS replies, sum(a.liked) AS likes

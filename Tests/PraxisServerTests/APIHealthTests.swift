@@ -95,4 +95,14 @@ import Testing
         #expect(body["trendingThreads"]?[0]?["replies"]?.intValue == 1)
         #expect(body["documents"]?["total"]?.intValue == 0)
     }
+
+    @Test func nodeInfoCountsLocalPostsAndComments() async throws {
+        let response = try await api.router.respond(
+            to: HTTPRequest(method: .get, target: "/nodeinfo/2.1", headers: ["Host": "praxis.test"]))
+        let usage = try json(response)["usage"]
+        // q1 (ana) and a1 (bob) were written here; d1 came from other.test.
+        #expect(usage?["localPosts"]?.intValue == 1)
+        #expect(usage?["localComments"]?.intValue == 1)
+        #expect(usage?["users"]?["total"]?.intValue == 6)
+    }
 }
