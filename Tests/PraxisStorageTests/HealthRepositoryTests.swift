@@ -39,14 +39,11 @@ import Testing
     /// `other` has one thread o1 by outsider (1 d, tag cloud) with outsider's like; a remote
     /// community's post by remo (1 d) belongs to no local community.
     struct Fixture {
-        let temp: TemporaryDirectory
-        let store: NodeStore
+        let base: TestStore
+        var store: NodeStore { base.store }
 
         init() throws {
-            temp = TemporaryDirectory()
-            store = try NodeStore.create(
-                directory: DataDirectory(path: temp.appending("node")),
-                configuration: NodeConfiguration(domain: "praxis.test", name: "Test"))
+            base = try TestStore()
             let ago = { (seconds: Int64) in HealthRepositoryTests.now - seconds }
             let day = HealthRepositoryTests.day
             typealias T = HealthRepositoryTests

@@ -75,28 +75,20 @@ public struct PrometheusText: Sendable {
     }
 
     /// Label values escape backslash, double quote and line feed.
-    public static func escapeLabelValue(_ value: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(value.utf8.count)
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
-            case "\n": escaped += "\\n"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return escaped
-    }
+    public static func escapeLabelValue(_ value: String) -> String { escape(value, quote: true) }
 
     /// Help text escapes backslash and line feed.
-    public static func escapeHelp(_ text: String) -> String {
+    public static func escapeHelp(_ text: String) -> String { escape(text, quote: false) }
+
+    private static func escape(_ text: String, quote: Bool) -> String {
         var escaped = ""
-        for character in text.unicodeScalars {
-            switch character {
+        escaped.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "\\": escaped += "\\\\"
             case "\n": escaped += "\\n"
-            default: escaped.unicodeScalars.append(character)
+            case "\"" where quote: escaped += "\\\""
+            default: escaped.unicodeScalars.append(scalar)
             }
         }
         return escaped
