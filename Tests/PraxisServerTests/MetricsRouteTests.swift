@@ -142,8 +142,15 @@ import FoundationNetworking
 
 /// Counts of a real node: every response through the server shows up in `/metrics`.
 @Suite struct NodeMetricsTests {
-    @Test func servedRequestsAreCountedByStatus() async throws {
+    @Test func servedRequestsAndProcessedActivitiesAreCounted() async throws {
         let node = try TestNode(domain: "praxis.test")
+        // Left queued "by a previous run": processed, and refused (a Like needs an object), at start.
+        try await node.store.database.write { db in
+            _ = try InboxRepository(db).insert(
+                activityID: "https://peer.test/a/9", actorID: "https://peer.test/users/p", originDomain: "peer.test",
+                recipient: "/inbox",
+                body: Array(#"{"id":"https://peer.test/a/9","type":"Like","actor":"https://peer.test/users/p"}"#.utf8))
+        }
         let praxis = try PraxisNode(directory: node.directory, listen: .init(host: "127.0.0.1", port: freeLoopbackPort()))
         try praxis.start()
         let base = "http://127.0.0.1:\(praxis.server.port)"
@@ -153,11 +160,18 @@ import FoundationNetworking
         }
         var statuses: [Int] = []
         var text = ""
+        var processed: [String: Double] = [:]
         do {
             for path in ["/healthz", "/healthz", "/users/nobody"] { statuses.append(try await get(path).0) }
             let scraped = try await get("/metrics")
             statuses.append(scraped.0)
             text = scraped.1
+            let deadline = ContinuousClock.now + .seconds(10)
+            repeat {
+                processed = PrometheusGrammar.values(in: try await get("/metrics").1)
+                if processed["praxis_dead_letters"] == 1 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            } while ContinuousClock.now < deadline
         } catch {
             await praxis.shutdown(gracePeriod: .milliseconds(100))
             throw error
@@ -170,6 +184,9 @@ import FoundationNetworking
         #expect(values["praxis_http_requests_total{code=\"200\"}"] == 2)
         #expect(values["praxis_http_requests_total{code=\"404\"}"] == 1)
         #expect(values["praxis_http_request_duration_seconds_count"] == 3)
+        #expect(processed["praxis_dead_letters"] == 1)
+        #expect(processed["praxis_inbox_queue_depth"] == 0)
+        #expect(processed["praxis_inbox_processing_seconds_count"] == 1)
     }
 }
 
