@@ -46,7 +46,7 @@ public enum PraxisCLI {
             case "demo": try await DemoCommand.run(words, console: console)
             case "user": try UserCommand.run(words, console: console)
             case "community": try CommunityCommand.run(words, console: console)
-            case "trust": try TrustCommand.run(words, console: console)
+            case "trust": try await TrustCommand.run(words, console: console)
             case "federation": try FederationCommand.run(words, console: console)
             case "keys": try KeysCommand.run(words, console: console)
             case "audit": try AuditCommand.run(words, console: console)

@@ -32,6 +32,11 @@ public struct MembershipService: Sendable {
             guard let follow = try follows.find(follower: follower, followed: communityID), follow.state == .pending else {
                 throw CommunityError(.notFound, "no pending request from \(follower) to join \(community)")
             }
+            if accept, !context.isLocal(follower) {
+                let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
+                let decision = try policy.decision(for: follow.followerDomain, community: group.username, db: db)
+                if decision.level == .blocked { throw CommunityError(.forbidden, decision.refusal) }
+            }
             if accept, let visibility = try CommunityRepository(db).find(username: group.username)?.visibility,
                 visibility == .members, !context.isLocal(follower)
             {
@@ -90,19 +95,27 @@ public struct MembershipService: Sendable {
     static func authorise(manager: String, community: String, context: FederationContext, db: Connection) throws
         -> (LocalActor, String)
     {
+        try authorise(manager: manager, community: community, urls: context.urls, db: db)
+    }
+
+    /// The community's actor and id when `manager` may manage it (owner, manager, node admin or
+    /// moderator); otherwise a `CommunityError` saying who may.
+    static func authorise(manager: String, community: String, urls: NodeURLs, db: Connection) throws
+        -> (LocalActor, String)
+    {
         guard let account = try AccountRepository(db).find(username: manager), account.status == .active else {
             throw CommunityError(.notFound, "no active member named \"\(manager)\" on this node")
         }
         guard let found = try CommunityRepository(db).find(username: community) else {
             throw CommunityError(.notFound, "no community named \"\(community)\" on this node")
         }
-        let communityRole = try CommunityRoleRepository(db).role(of: context.urls.actor(account.actor), communityID: found.actor.id)
+        let communityRole = try CommunityRoleRepository(db).role(of: urls.actor(account.actor), communityID: found.actor.id)
         let isManager = found.ownerUsername == account.actor.username || communityRole == .manager || account.role == .admin
             || account.role == .moderator
         guard isManager else {
             throw CommunityError(.forbidden, "only the owner or a manager of \(community), or a node moderator, can do this")
         }
-        return (found.actor, context.urls.community(found.actor.username))
+        return (found.actor, urls.community(found.actor.username))
     }
 }
 

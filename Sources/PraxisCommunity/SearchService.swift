@@ -96,8 +96,10 @@ public struct SearchService: Sendable {
         let filter = SearchFilter(
             community: community, kind: request.kind, language: request.language, answered: request.answered)
         let (limit, offset) = (request.limit, request.offset)
+        let origins = TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
         let hits = try await store.database.read { db -> [SearchHit] in
-            let scope = try authorization.searchScope(db: db)
+            var scope = try authorization.searchScope(db: db)
+            scope.origins = origins
             do {
                 // One extra row tells whether another page follows.
                 return try SearchIndex(db).search(query, filter: filter, scope: scope, limit: limit + 1, offset: offset)

@@ -43,3 +43,29 @@ public struct TrustPolicy: Sendable {
         return (level, refusal)
     }
 }
+
+extension TrustPolicy {
+    /// The level of `domain` for one local community: the node's level, or `blocked` when the
+    /// community excludes that node. A community narrows its node's list and never widens it.
+    /// - Parameter community: the local community's username.
+    public func level(of domain: String, community: String, db: Connection) throws -> TrustLevel {
+        try decision(for: domain, community: community, db: db).level
+    }
+
+    /// The decision for `domain` in one local community, with the refusal phrased for the remote
+    /// operator: the node's own refusal when the node blocks it, else the community's.
+    public func decision(for domain: String, community: String, db: Connection) throws
+        -> (level: TrustLevel, refusal: String)
+    {
+        let node = try decision(for: domain, db: db)
+        guard node.level != .blocked, domain.lowercased() != localDomain,
+            try CommunityTrustRepository(db).isExcluded(community: community, domain: domain)
+        else { return node }
+        return (.blocked, "\(domain.lowercased()) is excluded from the community \(community) on \(localDomain)")
+    }
+
+    /// The read-time filter that hides cached content of blocked and excluded nodes.
+    public func originFilter(urls: NodeURLs) -> OriginFilter {
+        OriginFilter(mode: mode, localDomain: localDomain, communityPrefix: urls.base + "/communities/")
+    }
+}

@@ -80,6 +80,7 @@ public struct NodeRoutes: Sendable {
         router.get("/actor/outbox") { _ in
             .activityJSON(OrderedCollectionDocument(id: routes.urls.nodeActor + "/outbox", totalItems: 0).json, ldProfile: false)
         }
+        router.get(TrustListDocument.path) { _ in try await routes.trustList() }
         router.get("/objects/:id") { request in try await routes.object(request) }
         router.get("/objects/:id/content") { request in try await routes.documentContent(request) }
         router.get("/activities/:id") { request in try await routes.activity(request) }
@@ -133,6 +134,20 @@ public struct NodeRoutes: Sendable {
         else { return }
         let trust = try await store.database.read { db in try policy.decision(for: host, db: db) }
         if trust.level == .blocked { throw HTTPError(.forbidden, trust.refusal) }
+    }
+
+    // MARK: - Trust list
+
+    /// The node's trust list, signed by the node actor's Ed25519 key (Protocol/transport.md).
+    /// Public, like the node actor: partners subscribe to it and anyone can check its issuer.
+    func trustList() async throws -> HTTPResponse {
+        let (urls, mode) = (urls, store.configuration.federation)
+        let list = try await store.database.read { db in try TrustListDocument.current(urls: urls, mode: mode, db: db) }
+        let keyring = federation?.keyring ?? LocalKeyring(store: store, urls: urls)
+        let signed = try list.signed(with: try keyring.keys(for: NodeSetup.nodeActorUsername))
+        var response = HTTPResponse.json(signed, contentType: "application/ld+json; charset=utf-8")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
     }
 
     // MARK: - Objects and activities
@@ -321,9 +336,9 @@ public struct NodeRoutes: Sendable {
     /// The threads of a community, newest first, each with its replies. Post bodies are HTML that
     /// went through the allowlist sanitiser when stored; they are sanitised again here, so nothing
     /// a remote node sent can become active markup. Everything else is escaped.
-    static func threadsHTML(communityID: String, db: Connection) throws -> String {
+    static func threadsHTML(communityID: String, visible: OriginFilter? = nil, db: Connection) throws -> String {
         let objects = ObjectRepository(db)
-        let threads = try objects.inAudience(communityID, limit: 200).filter { $0.inReplyTo == nil }.prefix(50)
+        let threads = try objects.inAudience(communityID, limit: 200, visible: visible).filter { $0.inReplyTo == nil }.prefix(50)
         var body = "<h2>Threads</h2>\n<ul class=\"cards\">\n"
         for thread in threads {
             body += "<li><article>"
@@ -337,7 +352,9 @@ public struct NodeRoutes: Sendable {
             body += "<p class=\"muted\">\(HTML.escape(thread.attributedTo))"
             if let published = thread.published { body += " · \(ISO8601.string(published))" }
             body += "</p>"
-            let replies = try objects.replies(to: thread.id, limit: 100)
+            let replies = try objects.replies(to: thread.id, limit: 100).filter { reply in
+                try visible.map { try $0.shows(objectID: reply.id, db: db) } ?? true
+            }
             if !replies.isEmpty {
                 body += "<ul>"
                 for reply in replies {
@@ -409,7 +426,11 @@ public struct NodeRoutes: Sendable {
                 let members = try FollowRepository(db).followerCount(of: communityID)
                 body += "<p class=\"muted\">\(members) member\(members == 1 ? "" : "s")</p>\n"
                 if community.visibility == .public {
-                    body += try Self.threadsHTML(communityID: communityID, db: db)
+                    body += try Self.threadsHTML(
+                        communityID: communityID,
+                        visible: TrustPolicy(mode: configuration.federation, localDomain: configuration.domain)
+                            .originFilter(urls: urls),
+                        db: db)
                 }
                 return HTML.page(title: community.title, nodeName: configuration.name, body: body)
             }

@@ -321,10 +321,17 @@ public struct ObjectRepository {
     }
 
     /// Objects addressed to a community, newest first.
-    public func inAudience(_ audience: String, limit: Int = 50) throws -> [StoredObject] {
-        try db.query(
-            "SELECT * FROM objects WHERE audience = ? AND deleted_at IS NULL ORDER BY published DESC, id LIMIT ?",
-            audience, limit
+    public func inAudience(_ audience: String, limit: Int = 50, visible: OriginFilter? = nil) throws -> [StoredObject] {
+        guard let visible else {
+            return try db.query(
+                "SELECT * FROM objects WHERE audience = ? AND deleted_at IS NULL ORDER BY published DESC, id LIMIT ?",
+                audience, limit
+            ).map(Self.object)
+        }
+        let (condition, arguments) = visible.condition(alias: "o")
+        return try db.query(
+            "SELECT * FROM objects o WHERE o.audience = ? AND o.deleted_at IS NULL AND \(condition) ORDER BY o.published DESC, o.id LIMIT ?",
+            arguments: [audience] + arguments + [limit]
         ).map(Self.object)
     }
 

@@ -194,12 +194,16 @@ public struct SearchScope: Sendable, Equatable {
     public var localCommunities: [String]
     /// For a guest invited for one topic: a thread URL, or a tag the thread must carry.
     public var topic: String?
+    /// Hides content whose origin node is blocked or excluded by its community; nil shows all.
+    public var origins: OriginFilter?
 
-    public init(communities: [String], publicRemoteContent: Bool, localCommunities: [String], topic: String? = nil) {
+    public init(communities: [String], publicRemoteContent: Bool, localCommunities: [String], topic: String? = nil,
+                origins: OriginFilter? = nil) {
         self.communities = communities
         self.publicRemoteContent = publicRemoteContent
         self.localCommunities = localCommunities
         self.topic = topic
+        self.origins = origins
     }
 
     /// Reads nothing (inactive accounts, suppliers).
@@ -403,6 +407,13 @@ public struct SearchIndex {
             arguments.append(Self.jsonArray(scope.localCommunities))
         }
         conditions.append("(\(readable))")
+        if let origins = scope.origins {
+            // Content from nodes the trust list blocks, or that the community excludes, is hidden
+            // at read time, so a block takes effect at once and is reversible.
+            let (condition, originArguments) = origins.condition(alias: "o")
+            conditions.append(condition)
+            arguments += originArguments
+        }
         if let topic = scope.topic {
             conditions.append(
                 "(d.thread_id = ? OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) WHERE value = ?))")

@@ -48,7 +48,7 @@ public enum Schema {
         // Later versions live beside the code that owns their tables: Schema+Inbox.swift (trust
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
         // (delivery queue), Schema+Sessions.swift (client API sessions), Schema+Search.swift (full-text
-        // search index).
+        // search index), Schema+TrustLists.swift (community exclusions, trust-list subscriptions).
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
@@ -61,6 +61,7 @@ public enum Schema {
         Schema.documents,
         Schema.search,
         Schema.moderation,
+        Schema.trustLists,
         Schema.health,
     ]
 }

@@ -131,22 +131,23 @@ extension ObjectRepository {
     ///
     /// Ordered by (published, id) descending, objects without a date last, so the order is total
     /// and a cursor never skips or repeats an object that shares a timestamp with another.
-    public func page(audience: String, limit: Int, after cursor: PostCursor?) throws -> [StoredObject] {
+    public func page(audience: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter? = nil) throws
+        -> [StoredObject]
+    {
+        var sql = "SELECT * FROM objects o WHERE o.audience = ? AND o.deleted_at IS NULL"
+        var arguments: [any SQLBindable] = [audience]
         if let cursor {
-            return try db.query(
-                """
-                SELECT * FROM objects WHERE audience = ? AND deleted_at IS NULL
-                AND (coalesce(published, 0) < ? OR (coalesce(published, 0) = ? AND id < ?))
-                ORDER BY coalesce(published, 0) DESC, id DESC LIMIT ?
-                """, audience, cursor.published, cursor.published, cursor.id, limit
-            ).map(Self.object)
+            sql += " AND (coalesce(o.published, 0) < ? OR (coalesce(o.published, 0) = ? AND o.id < ?))"
+            arguments += [cursor.published, cursor.published, cursor.id]
         }
-        return try db.query(
-            """
-            SELECT * FROM objects WHERE audience = ? AND deleted_at IS NULL
-            ORDER BY coalesce(published, 0) DESC, id DESC LIMIT ?
-            """, audience, limit
-        ).map(Self.object)
+        if let visible {
+            let (condition, more) = visible.condition(alias: "o")
+            sql += " AND " + condition
+            arguments += more
+        }
+        sql += " ORDER BY coalesce(o.published, 0) DESC, o.id DESC LIMIT ?"
+        arguments.append(limit)
+        return try db.query(sql, arguments: arguments).map(Self.object)
     }
 }
 

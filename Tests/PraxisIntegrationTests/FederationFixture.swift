@@ -34,7 +34,8 @@ final class FederationFixture: @unchecked Sendable {
         return configuration
     }
 
-    init(nodes count: Int, trustEachOther: Bool = true) throws {
+    /// - Parameter modes: federation mode of given nodes (the others use allowlist, the default).
+    init(nodes count: Int, trustEachOther: Bool = true, modes: [Int: FederationMode] = [:]) throws {
         var ports: [Int] = []
         while ports.count < count {
             let port = freeLoopbackPort()
@@ -44,7 +45,8 @@ final class FederationFixture: @unchecked Sendable {
         nodes = []
         for (index, port) in ports.enumerated() {
             let handle = try PraxisNodeSetupForTests.make(
-                directory: directory(index), domain: "127.0.0.1:\(port)", name: "Node \(index)")
+                directory: directory(index), domain: "127.0.0.1:\(port)", name: "Node \(index)",
+                federation: modes[index] ?? .allowlist)
             if trustEachOther {
                 try handle.store.database.write { db in
                     for other in ports where other != port {

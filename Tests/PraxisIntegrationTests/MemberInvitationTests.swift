@@ -1,6 +1,7 @@
 import Foundation
 import PraxisCommunity
 import PraxisFederation
+import PraxisJSON
 import PraxisServer
 import PraxisSQLite
 import PraxisStorage
@@ -41,6 +42,18 @@ import Testing
         }
         let received = try await f.node(1).federation.membership.invitations(member: "nina")
         #expect(received.first?.community == club)
+        // The Invite carries fred's author proof, which NL checked on receipt and anyone can check again.
+        let inviteBody = try await f.read(1) { db in
+            try db.scalar([UInt8].self, "SELECT body FROM inbox_activities WHERE activity_id = ?", received[0].activityID)
+        }
+        let invite = try JSON.parse(try #require(inviteBody))
+        #expect(invite["proof"]?["verificationMethod"]?.stringValue?.hasPrefix(f.base(0) + "/users/fred#") == true)
+        #expect(try await AuthorProof.verify(invite, author: f.base(0) + "/users/fred", directory: f.node(1).federation.directory))
+        var forged = invite
+        forged["content"] = JSON.string("Welcome, Nina, and bring your tender files")
+        await #expect(throws: ActivityRejection.self) {
+            _ = try await AuthorProof.verify(forged, author: f.base(0) + "/users/fred", directory: f.node(1).federation.directory)
+        }
         #expect(received.first?.note == "Welcome, Nina")
         try await f.node(1).federation.membership.respond(member: "nina", invitation: received[0].activityID, accept: true,
                                                           social: f.node(1).federation.social)

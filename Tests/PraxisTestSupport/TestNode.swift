@@ -94,9 +94,11 @@ public enum PraxisNodeSetupForTests {
         public var communities: CommunityService { CommunityService(store: store) }
     }
 
-    public static func make(directory: DataDirectory, domain: String, name: String) throws -> Handle {
+    public static func make(directory: DataDirectory, domain: String, name: String,
+                            federation: FederationMode = .allowlist) throws -> Handle {
         Handle(store: try NodeSetup.initialise(
-            directory: directory, configuration: NodeConfiguration(domain: domain, name: name, development: true)))
+            directory: directory,
+            configuration: NodeConfiguration(domain: domain, name: name, federation: federation, development: true)))
     }
 }
 

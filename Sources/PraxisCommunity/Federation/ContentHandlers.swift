@@ -92,6 +92,9 @@ public struct GroupContentHandler: ActivityHandler {
             if try ModerationRepository(db).findBan(community: groupID, actor: actorID) != nil {
                 throw ActivityRejection("\(actorID) is banned from \(groupID)")
             }
+            let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
+            let trust = try policy.decision(for: activity.originDomain, community: group.username, db: db)
+            if trust.level == .blocked { throw ActivityRejection(trust.refusal) }
             guard let membership = try FollowRepository(db).find(follower: actorID, followed: groupID),
                 membership.state == .accepted
             else { throw ActivityRejection("\(actorID) is not a member of \(groupID)") }
@@ -245,7 +248,8 @@ enum GroupRelay {
         var inboxes: [String] = []
         for follow in try FollowRepository(db).followers(of: groupID) where !context.isLocal(follow.follower) {
             guard let inbox = follow.followerInbox else { continue }
-            let level = try policy.level(of: follow.followerDomain, db: db)
+            // The community's exclusions narrow the node's list: excluded nodes get no relays.
+            let level = try policy.level(of: follow.followerDomain, community: group.username, db: db)
             if level == .blocked || (membersOnly && level != .trusted) { continue }
             inboxes.append(inbox)
         }

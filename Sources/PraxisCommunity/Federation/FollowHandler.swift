@@ -44,8 +44,12 @@ public struct FollowHandler: ActivityHandler {
                 let policy = TrustPolicy(mode: context.store.configuration.federation, localDomain: context.urls.domain)
                 let banned = try ModerationRepository(db).findBan(community: target, actor: follower.id) != nil
                 let invitation = try InvitationRepository(db).openMemberInvitation(invitee: follower.id, community: local.username)
-                let followerTrusted = try policy.level(of: follower.domain, db: db) == .trusted
-                if banned {
+                let level = try policy.level(of: follower.domain, community: local.username, db: db)
+                let followerTrusted = level == .trusted
+                if level == .blocked {
+                    // The community excludes the follower's node (the node itself is refused earlier).
+                    state = .rejected
+                } else if banned {
                     // Banned by the community's moderators: refused until the ban is lifted.
                     state = .rejected
                 } else if let invitation, community.visibility == .public || followerTrusted {
@@ -54,7 +58,7 @@ public struct FollowHandler: ActivityHandler {
                     state = .accepted
                 } else if community.joinPolicy == .invite {
                     state = .rejected
-                } else if community.visibility == .members, try policy.level(of: follower.domain, db: db) != .trusted {
+                } else if community.visibility == .members, !followerTrusted {
                     // Members-only content only ever goes to trusted nodes, so a member of another
                     // node could never read it: refused rather than left pending.
                     state = .rejected

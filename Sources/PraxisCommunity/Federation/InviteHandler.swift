@@ -20,6 +20,8 @@ public struct InviteHandler: ActivityHandler {
         guard FederationContext.authority(community) == activity.originDomain else {
             throw ActivityRejection("only a manager on the community's own node can invite to it")
         }
+        // A proof, when present, must be the inviter's and must verify (Praxis nodes always sign).
+        _ = try await AuthorProof.verify(activity.json, author: activity.actorID, directory: context.directory)
         let group = try await context.directory.actor(id: community)
         guard group.type == "Group" else { throw ActivityRejection("\(community) is not a community") }
         let note = activity.json["content"]?.stringValue ?? ""
@@ -64,6 +66,7 @@ extension MembershipService {
         }
         let activityID = context.publisher.newActivityID()
         let (remoteInvitee, localInvitee) = (remote, localName)
+        let signingKeys = try context.keyring.keys(for: manager, fresh: true)
         let queued = try await context.store.database.write { db -> Bool in
             let (remote, localName) = (remoteInvitee, localInvitee)
             let (group, communityID) = try Self.authorise(manager: manager, community: community, context: context, db: db)
@@ -94,6 +97,9 @@ extension MembershipService {
                     id: activityID, type: "Invite", actor: inviterID, object: .string(communityID), to: [remote.id])
                 invite["target"] = .string(remote.id)
                 if !note.isEmpty { invite["content"] = .string(note) }
+                // Invitations are member-authored: the inviter's proof lets the invitee's node (and
+                // anyone it is shown to) check who invited, independently of the transport.
+                invite = try AuthorProof.sign(invite, keys: signingKeys)
                 try context.publisher.publish(invite, by: inviter.actor, orderingKey: remote.id, inboxes: [remote.inbox], db: db)
                 return true
             }

@@ -94,7 +94,7 @@ public final class InboxPipeline: Sendable {
         }
         // Read at each request (a trust change takes effect at once), on this thread: one indexed
         // lookup costs less than the hop to a reader queue and back.
-        let trust = try trustDecision(for: keyHost)
+        let trust = try trustDecision(for: keyHost, recipient: recipient)
         guard trust.level != .blocked else { throw Refusal(.forbidden, trust.refusal) }
 
         let (key, keyOwner, verification) = try await verify(request, keyID: keyID)
@@ -143,10 +143,18 @@ public final class InboxPipeline: Sendable {
         }
     }
 
-    /// The trust level of `domain`, read now on the calling thread.
-    /// The trust decision for a node, read synchronously on the calling thread.
-    private func trustDecision(for domain: String) throws -> (level: TrustLevel, refusal: String) {
-        try store.database.read { db in try policy.decision(for: domain, db: db) }
+    /// The trust decision for a node, read synchronously on the calling thread; for a community's
+    /// own inbox, narrowed by the community's exclusions. (Activities for a community that arrive
+    /// at the shared inbox are checked when processed.)
+    private func trustDecision(for domain: String, recipient: String) throws -> (level: TrustLevel, refusal: String) {
+        let prefix = "/communities/"
+        let community: String? =
+            recipient.hasPrefix(prefix) && recipient.hasSuffix("/inbox")
+            ? String(recipient.dropFirst(prefix.count).dropLast("/inbox".count)) : nil
+        return try store.database.read { db in
+            if let community { return try policy.decision(for: domain, community: community, db: db) }
+            return try policy.decision(for: domain, db: db)
+        }
     }
 
     /// Verifies the signature with the cached key, refetching the key once when it fails.

@@ -76,6 +76,7 @@ public struct APIRoutes: Sendable {
         registerModeration(into: &router)
         registerSearch(into: &router)
         registerDocuments(into: &router)
+        registerTrust(into: &router)
         registerHealth(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
@@ -131,6 +132,12 @@ public struct APIRoutes: Sendable {
     }
 
     static func json(_ value: JSON, status: HTTPStatus = .ok) -> HTTPResponse { .json(value, status: status) }
+
+    /// Hides stored content of nodes the trust list blocks or the community excludes, read at
+    /// each request so a trust change shows at once.
+    var originFilter: OriginFilter {
+        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+    }
 
     static let noContent = HTTPResponse(status: .noContent)
 
@@ -374,9 +381,10 @@ public struct APIRoutes: Sendable {
         let id = urls.community(community.actor.username)
         let (pageSize, after) = (limit, cursor)
         let authorization = context.authorization
+        let visible = originFilter
         let page = try await store.database.read { db in
             // Guests see only their topic; the page may then hold fewer posts than asked.
-            try ObjectRepository(db).page(audience: id, limit: pageSize, after: after).filter {
+            try ObjectRepository(db).page(audience: id, limit: pageSize, after: after, visible: visible).filter {
                 try authorization.canRead(post: $0, db: db)
             }
         }
@@ -429,9 +437,10 @@ public struct APIRoutes: Sendable {
         let id = request.parameters["id"] ?? ""
         let urls = urls
         let authorization = context.authorization
+        let visible = originFilter
         let post = try await store.database.read { db -> StoredObject? in
             guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil,
-                try authorization.canRead(post: post, db: db)
+                try authorization.canRead(post: post, db: db), try visible.shows(objectID: post.id, db: db)
             else { return nil }
             if let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
                 let community = try CommunityRepository(db).find(username: reference.username),
