@@ -237,15 +237,13 @@ public struct NodeRoutes: Sendable {
 
     func nodeInfo() async throws -> HTTPResponse {
         let configuration = store.configuration
-        let usage = try await store.database.read { db in
+        let (usage, posts) = try await store.database.read { db in
             let accounts = try AccountRepository(db).usage()
             let communities = try CommunityRepository(db).count(visibility: .public)
-            return NodeInfo.Usage(
+            let usage = NodeInfo.Usage(
                 users: accounts.total, activeHalfYear: accounts.halfYear, activeMonth: accounts.month,
                 communities: communities)
-        }
-        let posts = try await store.database.read { db in
-            try HealthRepository(db).localPostCounts(localDomain: configuration.domain)
+            return (usage, try HealthRepository(db).localPostCounts(localDomain: configuration.domain))
         }
         var document = NodeInfo.document(configuration: configuration, usage: usage)
         // NodeInfo 2.1 `usage.localPosts` / `localComments`: threads and replies written here.
