@@ -22,9 +22,11 @@ public final class NodeFederation: Sendable {
     public let documents: DocumentService
     public let policy: TrustPolicy
     public let authenticator: RequestAuthenticator
+    /// In-process measurements (inbox and HTTP) that `/metrics` reports.
+    public let metrics: NodeMetrics
 
-    public init(store: NodeStore, delivery configuration: DeliveryConfiguration, log: @escaping @Sendable (String) -> Void)
-        throws
+    public init(store: NodeStore, delivery configuration: DeliveryConfiguration, log: @escaping @Sendable (String) -> Void,
+                metrics: NodeMetrics = NodeMetrics()) throws
     {
         let config = store.configuration
         let urls = NodeURLs(configuration: config)
@@ -56,10 +58,10 @@ public final class NodeFederation: Sendable {
         let context = FederationContext(store: store, directory: directory, keyring: keyring, wakeDelivery: { delivery.wake() })
         let processor = InboxProcessor(
             database: database,
-            handlers: [
+            handlers: ([
                 FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context),
                 InviteHandler(context: context), FlagHandler(context: context), BlockHandler(context: context),
-            ],
+            ] as [any ActivityHandler]).map { MeasuredActivityHandler(inner: $0, histogram: metrics.inboxProcessing) },
             log: log)
         self.client = client
         self.keyring = keyring
@@ -74,6 +76,7 @@ public final class NodeFederation: Sendable {
         self.documents = DocumentService(
             context: context, fetcher: SignedDocumentFetcher(client: client, signer: signer, trust: trust), log: log)
         self.policy = policy
+        self.metrics = metrics
         self.authenticator = RequestAuthenticator(directory: directory, authority: config.domain, scheme: config.scheme)
     }
 

@@ -18,6 +18,11 @@ public struct NodeRoutes: Sendable {
     let documents: ActorDocuments
     let webFinger: WebFinger
     let federation: NodeFederation?
+    /// The node's in-process measurements: the federation's, or a fresh set in route tests.
+    let metrics: NodeMetrics
+    /// Who may read `/metrics` without a token; nobody when the configuration is invalid
+    /// (`PraxisNode` refuses to start then, naming the bad entry).
+    let metricsAccess: MetricsAccess
 
     /// - Parameter federation: the node's federation parts; without them (route tests) the inbox
     ///   routes are not mounted.
@@ -27,6 +32,8 @@ public struct NodeRoutes: Sendable {
         self.documents = ActorDocuments(urls: urls)
         self.webFinger = WebFinger(urls: urls)
         self.federation = federation
+        self.metrics = federation?.metrics ?? NodeMetrics()
+        self.metricsAccess = (try? MetricsAccess(allowFrom: store.configuration.metricsAllowFrom)) ?? MetricsAccess.nobody
     }
 
     /// Discovery and read-only routes are GET-only and take no body.
@@ -44,6 +51,7 @@ public struct NodeRoutes: Sendable {
         let routes = self
         router.get("/") { request in try await routes.home(request) }
         router.get("/healthz") { _ in try await routes.health() }
+        router.get("/metrics") { request in try await routes.metricsPage(request) }
         router.get("/.well-known/webfinger") { request in try await routes.webFinger(request) }
         router.get("/.well-known/nodeinfo") { _ in
             .json(NodeInfo.discovery(urls: routes.urls))
@@ -80,8 +88,9 @@ public struct NodeRoutes: Sendable {
         APIRoutes(store: store, social: federation?.social, documents: federation?.documents).register(into: &router)
         if let federation {
             let limit = InboxPipeline.maxBodySize
+            let metrics = metrics
             router.post("/inbox", maxBodySize: limit) { request in
-                await federation.pipeline.receive(request, recipient: "/inbox")
+                await metrics.receive { await federation.pipeline.receive(request, recipient: "/inbox") }
             }
             for prefix in ["/users", "/communities"] {
                 router.post("\(prefix)/:name/inbox", maxBodySize: limit) { request in
@@ -91,7 +100,9 @@ public struct NodeRoutes: Sendable {
                         try ActorRepository(db).find(username: name.lowercased(), kind: kind) != nil
                     }
                     guard exists else { throw HTTPError(.notFound, Self.notFoundMessage(kind, name)) }
-                    return await federation.pipeline.receive(request, recipient: "\(prefix)/\(name.lowercased())/inbox")
+                    return await metrics.receive {
+                        await federation.pipeline.receive(request, recipient: "\(prefix)/\(name.lowercased())/inbox")
+                    }
                 }
             }
         }
@@ -226,15 +237,23 @@ public struct NodeRoutes: Sendable {
 
     func nodeInfo() async throws -> HTTPResponse {
         let configuration = store.configuration
-        let usage = try await store.database.read { db in
+        let (usage, posts) = try await store.database.read { db in
             let accounts = try AccountRepository(db).usage()
             let communities = try CommunityRepository(db).count(visibility: .public)
-            return NodeInfo.Usage(
+            let usage = NodeInfo.Usage(
                 users: accounts.total, activeHalfYear: accounts.halfYear, activeMonth: accounts.month,
                 communities: communities)
+            return (usage, try HealthRepository(db).localPostCounts(localDomain: configuration.domain))
         }
-        var response = HTTPResponse.json(NodeInfo.document(configuration: configuration, usage: usage),
-                                         contentType: NodeInfo.mediaType)
+        var document = NodeInfo.document(configuration: configuration, usage: usage)
+        // NodeInfo 2.1 `usage.localPosts` / `localComments`: threads and replies written here.
+        if case .object(var root) = document, case .object(var figures)? = root["usage"] {
+            figures["localPosts"] = .integer(Int64(posts.posts))
+            figures["localComments"] = .integer(Int64(posts.comments))
+            root["usage"] = .object(figures)
+            document = .object(root)
+        }
+        var response = HTTPResponse.json(document, contentType: NodeInfo.mediaType)
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
     }

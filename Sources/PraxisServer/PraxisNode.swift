@@ -58,8 +58,12 @@ public final class PraxisNode: Sendable {
                 delivery: DeliveryConfiguration = DeliveryConfiguration()) throws {
         let store = try NodeStore(directory: directory)
         let address = try listen ?? ListenAddress(parsing: store.configuration.listen)
+        // A bad metricsAllowFrom entry stops the node here with the entry named, rather than
+        // silently narrowing who may scrape.
+        _ = try MetricsAccess(allowFrom: store.configuration.metricsAllowFrom)
         let federation = try NodeFederation(store: store, delivery: delivery, log: log ?? { _ in })
         var configuration = HTTPServerConfiguration()
+        configuration.metrics = federation.metrics.http
         configuration.host = address.host
         configuration.port = address.port
         configuration.tls = tls

@@ -28,6 +28,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// The largest document members may upload, in bytes; absent means
     /// ``NodeConfiguration/defaultMaxDocumentBytes`` (100 MB). See ``documentSizeLimit``.
     public var maxDocumentBytes: Int?
+    /// Addresses (`127.0.0.1`, `::1`) or CIDR ranges (`10.0.0.0/8`) allowed to read `/metrics`
+    /// without a token; absent means loopback only. An admin's bearer token works from anywhere.
+    public var metricsAllowFrom: [String]?
 
     public init(domain: String, name: String, federation: FederationMode = .allowlist, development: Bool = false,
                 createdAt: Date = Date(), listen: String? = nil) {

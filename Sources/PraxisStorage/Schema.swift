@@ -65,6 +65,7 @@ public enum Schema {
         Schema.moderation,
         Schema.trustLists,
         Schema.notifications,
+        Schema.health,
         Schema.threadActivity,
     ]
 }

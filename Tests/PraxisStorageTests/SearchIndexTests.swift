@@ -12,15 +12,10 @@ import Testing
 
     /// The store and its temporary folder (kept alive with it).
     struct Fixture {
-        let temp: TemporaryDirectory
-        let store: NodeStore
+        let base: TestStore
+        var store: NodeStore { base.store }
 
-        init() throws {
-            temp = TemporaryDirectory()
-            store = try NodeStore.create(
-                directory: DataDirectory(path: temp.appending("node")),
-                configuration: NodeConfiguration(domain: "praxis.test", name: "Test"))
-        }
+        init() throws { base = try TestStore() }
 
         func put(_ id: String, community: String? = SearchIndexTests.cloud, title: String? = nil, html: String,
                  kind: String? = "discussion", inReplyTo: String? = nil, language: String? = nil, tags: [String] = [],

@@ -52,6 +52,20 @@ public struct TestNode: Sendable {
     }
 }
 
+/// A bare node store (configuration and migrated database, no keys) in a temporary folder, for
+/// storage tests that need no actors: cheaper than ``TestNode``, which generates the node's keys.
+public struct TestStore: Sendable {
+    public let temporary: TemporaryDirectory
+    public let store: NodeStore
+
+    public init(domain: String = "praxis.test") throws {
+        temporary = TemporaryDirectory()
+        store = try NodeStore.create(
+            directory: DataDirectory(path: temporary.appending("node")),
+            configuration: NodeConfiguration(domain: domain, name: "Test"))
+    }
+}
+
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
 public func freeLoopbackPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -189,8 +189,14 @@ enum ChangeAuthority {
 
     /// Whether `actor` (local or remote) moderates `group`.
     static func isModerator(_ actor: String, of group: LocalActor, context: FederationContext, db: Connection) throws -> Bool {
+        try isModerator(actor, of: group, urls: context.urls, db: db)
+    }
+
+    /// Whether `actor` moderates `group`: a community role (manager or moderator), ownership, or
+    /// an active local admin or moderator account.
+    static func isModerator(_ actor: String, of group: LocalActor, urls: NodeURLs, db: Connection) throws -> Bool {
         if try CommunityRoleRepository(db).role(of: actor, communityID: group.id) != nil { return true }
-        guard context.isLocal(actor), let reference = context.urls.localActorReference(actor), reference.kind == .person else {
+        guard let reference = urls.localActorReference(actor), reference.kind == .person else {
             return false
         }
         if try CommunityRepository(db).find(username: group.username)?.ownerUsername == reference.username { return true }

@@ -869,14 +869,20 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
     }
 
+    /// Ends a request's bookkeeping: metrics, then the access log line.
     private func logAccess(_ conn: Connection, method: String, target: String, status: Int, bytes: Int) {
-        guard let log = core.configuration.accessLog else { return }
-        let elapsed = (monotonicNanoseconds() &- conn.requestStart) / 1000
+        defer { conn.requestStart = 0 }
+        let metrics = core.configuration.metrics
+        let log = core.configuration.accessLog
+        guard metrics != nil || log != nil else { return }
+        let nanoseconds = conn.requestStart == 0 ? 0 : monotonicNanoseconds() &- conn.requestStart
+        metrics?.record(shard: index, status: status, nanoseconds: nanoseconds)
+        guard let log else { return }
+        let elapsed = nanoseconds / 1000
         let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
         let fraction = String(elapsed % 1000)
         let ms = "\(elapsed / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
         log("\(conn.requestID) \(conn.remoteAddress) \(method) \(path) \(status) \(bytes) \(ms)ms")
-        conn.requestStart = 0
     }
 
     // MARK: Serialisation

@@ -35,6 +35,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var tls: TLSServerConfiguration? = nil
     /// Receives one line per request: id, peer, method, path without query, status, bytes, ms.
     public var accessLog: (@Sendable (String) -> Void)? = nil
+    /// Counts responses by status and their latency, for a metrics endpoint; nil records nothing.
+    public var metrics: HTTPServerMetrics? = nil
     /// Receives the causes of 500 responses and other server-side failures; nil writes to stderr.
     public var errorLog: (@Sendable (String) -> Void)? = nil
     /// Value of the `Server` header (unless the responder sets its own).

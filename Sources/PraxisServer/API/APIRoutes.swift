@@ -81,6 +81,7 @@ public struct APIRoutes: Sendable {
         registerThreads(into: &router)
         registerProfile(into: &router)
         registerExport(into: &router)
+        registerHealth(into: &router)
         for method in [HTTPMethod.get, .post, .put, .patch, .delete] {
             router.add(method, "\(p)/*rest", maxBodySize: small, open { request in
                 throw APIError.notFound("no API endpoint \(request.method) \(request.path)")
