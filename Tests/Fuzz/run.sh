@@ -85,6 +85,8 @@ build_module() {
     echo "==> compiling $module for fuzzing ($opt)"
     swiftc "${common_flags[@]}" -module-name "$module" -enable-testing -wmo -emit-module \
         -emit-module-path "$build/modules/$module.swiftmodule" -c -o "$object" "${sources[@]}"
+    # swiftc leaves an unchanged output file alone; mark the object as fresh for up_to_date.
+    touch "$object"
 }
 
 # True when the file $1 exists and is newer than every other argument.
@@ -124,7 +126,9 @@ run_target() {
     mkdir -p "$corpus" "$findings" "$build/logs"
     echo "==> fuzzing $target for ${seconds}s (log: $log)"
     local status=0
-    nice -n "$nice_level" "$build/bin/fuzz-$target" "$corpus" "$fuzz/Corpus/$target" \
+    # libFuzzer prints the stack of a crash itself; Swift's backtracer would add a misleading
+    # AddressSanitizer report of its own memory reads.
+    SWIFT_BACKTRACE=enable=no nice -n "$nice_level" "$build/bin/fuzz-$target" "$corpus" "$fuzz/Corpus/$target" \
         -max_total_time="$seconds" -timeout=5 -rss_limit_mb=2048 -max_len=8192 \
         -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1 || status=$?
     # Keep the summary lines: executions, coverage, corpus size.
