@@ -47,7 +47,10 @@ func attributeNames(_ html: String) -> [String] {
             current = ""
             afterSpace = false
         default:
-            if afterSpace { current = ""; afterSpace = false }
+            if afterSpace {
+                current = ""
+                afterSpace = false
+            }
             current.append(c)
         }
     }
