@@ -120,6 +120,19 @@ import Testing
         expectSignatureError(.missingSignature) { _ = try CavageSignature.header(in: ["Authorization": "Bearer x"]) }
     }
 
+    /// Found by the `signature-headers` fuzz target: an unquoted `headers` value may hold `"` or `\`,
+    /// which `headerValue` wrote unescaped, so the header no longer parsed back to itself.
+    @Test func headerValueEscapesCoveredHeaderNames() throws {
+        for value in [
+            #"keyId="k",headers=a"b\c,signature="AA==""#,
+            "keyId=\"rsa-key-1\",algorithm=\"hs2019\",created=140695,headers=\0\0\0\u{01}\"(request-tpe\",signature=\"c2lnbmF0dXJl\"",
+        ] {
+            let parsed = try CavageSignatureHeader.parse(value)
+            #expect(parsed.headers.contains { $0.contains("\"") })
+            #expect(try CavageSignatureHeader.parse(parsed.headerValue) == parsed, "\(parsed.headerValue)")
+        }
+    }
+
     @Test func refusals() throws {
         var signed = headers
         try CavageSignature.sign(

@@ -130,7 +130,7 @@ public struct CavageSignatureHeader: Sendable, Equatable {
         if let algorithm { out += ",algorithm=\"\(Self.escape(algorithm))\"" }
         if let created { out += ",created=\(created)" }
         if let expires { out += ",expires=\(expires)" }
-        out += ",headers=\"\(headers.joined(separator: " "))\""
+        out += ",headers=\"\(Self.escape(headers.joined(separator: " ")))\""
         out += ",signature=\"\(Base64.encode(signature))\""
         return out
     }
