@@ -27,6 +27,7 @@ extension SecurityTests {
             try await NodeStore(directory: f.directory(0)).database.write { db in
                 try db.run("UPDATE follows SET state = 'accepted' WHERE followed = ?", mallory)
             }
+            #expect(await f.node(0).federation.delivery.waitUntilIdle(timeout: .seconds(10)))
             let before = try await StorageSnapshot.take(f)
 
             let objectID = f.base(1) + "/objects/" + UUID().uuidString.lowercased()
@@ -70,7 +71,11 @@ extension SecurityTests {
             try f.addCommunity("secret", on: 0, visibility: .members, join: .open)
             try f.startAll()
             defer { Task { await f.stopAll() } }
-            try await f.join([(0, "ana")], community: f.base(0) + "/communities/secret")
+            // Ana is an approved member (as a manager's decision would make her).
+            _ = try await f.node(0).federation.social.follow(member: "ana", target: f.base(0) + "/communities/secret")
+            try await NodeStore(directory: f.directory(0)).database.write { db in
+                try db.run("UPDATE follows SET state = 'accepted' WHERE followed = ?", f.base(0) + "/communities/secret")
+            }
             let ana = try await f.signIn(0, "ana")
             let mallory = try await f.signIn(0, "mallory")
             let (status, post) = try await f.api(0, .post, "/communities/secret/posts", token: ana, body: [

@@ -39,6 +39,7 @@ extension SecurityTests {
             #expect(!strict.federation.client.configuration.allowInsecureAndPrivate)
             let client = canary.node(0).federation.client
             let base = "http://127.0.0.1:\(port)"
+            let token = try await SecurityTests.strictSignIn(client, base)
             let before = try await StorageSnapshot.take(directory)
 
             let targets = [
@@ -62,7 +63,6 @@ extension SecurityTests {
                 #expect(response.text.contains("may not contact") || response.text.contains("http"), "\(target): \(response.text)")
             }
             // Follows by actor URL and by handle (WebFinger), through the API.
-            let token = try await SecurityTests.strictSignIn(client, base)
             for target in targets + ["x@localhost:\(c)", "x@127.0.0.1:\(c)", "x@10.0.0.1"] {
                 let body: JSON = ["target": .string(target)]
                 let response = try await client.send(HTTPClientRequest(
