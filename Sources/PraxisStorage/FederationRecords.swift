@@ -78,21 +78,31 @@ public struct InboxRepository {
             """, limit
         ).map { row -> String in try row.get("domain") }
         guard !domains.isEmpty else { return [] }
-        let share = (limit + domains.count - 1) / domains.count
-        var lanes = try domains.map { domain in
+        func lane(_ domain: String, after seq: Int64, limit: Int) throws -> [InboxActivity] {
             try db.query(
                 """
                 SELECT * FROM inbox_activities INDEXED BY inbox_pending_origin
-                WHERE state = 'pending' AND origin_domain = ? ORDER BY seq LIMIT ?
-                """, domain, share
-            ).map(Self.activity)[...]
+                WHERE state = 'pending' AND origin_domain = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, domain, seq, limit
+            ).map(Self.activity)
         }
+        // An equal share of the batch per node first; what nodes with a short backlog leave
+        // over goes to those with a long one.
+        let share = (limit + domains.count - 1) / domains.count
+        var lanes = try domains.map { try lane($0, after: -1, limit: share) }
+        var room = limit - lanes.reduce(0) { $0 + $1.count }
+        for index in lanes.indices where room > 0 && lanes[index].count == share {
+            let more = try lane(domains[index], after: lanes[index].last?.seq ?? -1, limit: room)
+            lanes[index].append(contentsOf: more)
+            room -= more.count
+        }
+        var queues = lanes.map { $0[...] }
         var batch: [InboxActivity] = []
         batch.reserveCapacity(limit)
         while batch.count < limit {
             var took = false
-            for index in lanes.indices where batch.count < limit {
-                if let next = lanes[index].popFirst() {
+            for index in queues.indices where batch.count < limit {
+                if let next = queues[index].popFirst() {
                     batch.append(next)
                     took = true
                 }

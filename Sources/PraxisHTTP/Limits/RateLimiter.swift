@@ -91,7 +91,9 @@ public final class RateLimiter: Sendable {
             guard bucket.tokens >= cost else {
                 if buckets[key] != nil { buckets[key] = bucket }
                 let missing = cost - bucket.tokens
-                let wait = rule.perSecond > 0 ? (missing / rule.perSecond).rounded(.up) : 3_600
+                // The small allowance keeps a wait of exactly n seconds, computed as n plus a
+                // rounding error, from being announced as n + 1.
+                let wait = rule.perSecond > 0 ? (missing / rule.perSecond - 1e-6).rounded(.up) : 3_600
                 return .refused(retryAfter: Int(max(1, min(wait, 86_400))))
             }
             guard consume else { return .allowed }
