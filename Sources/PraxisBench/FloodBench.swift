@@ -42,19 +42,13 @@ enum FloodBench {
     static func run(_ arguments: [String]) async {
         do {
             var options = Options()
-            var rest = arguments[...]
-            func number(_ option: String, _ range: ClosedRange<Int>) throws -> Int {
-                guard let text = rest.popFirst(), let n = Int(text), range.contains(n) else {
-                    throw DeliveryBenchError("\(option) needs a number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return n
-            }
-            while let option = rest.popFirst() {
+            var rest = BenchArguments(arguments)
+            while let option = rest.next() {
                 switch option {
-                case "--flood": options.flood = try number(option, 1...1_000_000)
-                case "--rate": options.rate = try number(option, 1...1_000)
-                case "--connections": options.connections = try number(option, 1...1_000)
-                case "--actors": options.floodActors = try number(option, 1...10_000)
+                case "--flood": options.flood = try rest.number(option, 1...1_000_000)
+                case "--rate": options.rate = try rest.number(option, 1...1_000)
+                case "--connections": options.connections = try rest.number(option, 1...1_000)
+                case "--actors": options.floodActors = try rest.number(option, 1...10_000)
                 case "--unlimited": options.unlimited = true
                 default:
                     throw DeliveryBenchError(
