@@ -23,6 +23,8 @@ public struct APIRoutes: Sendable {
     let documents: DocumentService?
     let sessions: SessionService
     let passwordCost: PasswordHash.Cost
+    /// Per-address request limits (`429` with `Retry-After`).
+    let limiters: APILimiters
 
     /// - Parameters:
     ///   - social: the node's federating use cases; without them (route tests without federation)
@@ -38,6 +40,7 @@ public struct APIRoutes: Sendable {
         self.documents = documents
         self.passwordCost = passwordCost
         self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
+        self.limiters = APILimiters(store.configuration.effectiveLimits)
     }
 
     /// What an authenticated handler receives.
@@ -91,11 +94,14 @@ public struct APIRoutes: Sendable {
 
     // MARK: - Plumbing
 
-    /// Turns every error into the API's JSON error, and keeps answers out of shared caches.
+    /// Turns every error into the API's JSON error, and keeps answers out of shared caches. Every
+    /// API request first takes a token from its client address's bucket.
     func open(_ handler: @escaping Router.Handler) -> Router.Handler {
-        { request in
+        let limiters = limiters
+        return { request in
             var response: HTTPResponse
             do {
+                try limiters.admit(request)
                 response = try await handler(request)
             } catch {
                 response = APIError.from(error).response
@@ -151,6 +157,7 @@ public struct APIRoutes: Sendable {
         let body = try APIBody.parse(request)
         let username = try body.requiredString("username")
         let password = try body.requiredString("password")
+        try limiters.admitSignIn(request, username: username)
         let signedIn = try await sessions.signIn(
             username: username, password: password, userAgent: request.headers["User-Agent"] ?? "")
         return Self.json([
