@@ -56,7 +56,7 @@ export PRAXIS_PASSWORD=correct-horse-battery
 
 echo "==> seeding a development node at $node"
 "$bin" init --data "$data" --domain "127.0.0.1:$port" --name "API fuzz node" --dev >/dev/null
-for user in "ada admin" "zed admin" "mo moderator" "ana member" "bob member"; do
+for user in "ada admin" "zed admin" "pat member" "sol member" "mo moderator" "ana member" "bob member"; do
     set -- $user
     "$bin" user add --data "$data" "$1" --role "$2" >/dev/null
 done
@@ -67,7 +67,7 @@ done
 "$bin" community create --data "$data" club --title "Invitation only" --owner ana \
     --visibility members --join invite >/dev/null
 
-"$bin" serve --data "$data" --listen "127.0.0.1:$port" --quiet >"$work/node.log" 2>&1 &
+"$bin" serve --data "$data" --listen "127.0.0.1:$port" >"$work/node.log" 2>&1 &
 node_pid=$!
 for _ in $(seq 1 100); do
     curl -sf "$node/healthz" >/dev/null 2>&1 && break
@@ -97,46 +97,64 @@ ada=$(sign_in ada)
 ana=$(sign_in ana)
 zed=$(sign_in zed)
 # A node without a code of conduct needs no acceptance; one with a code needs it before posting.
-for token in "$ada" "$ana"; do
+for token in "$ada" "$ana" "$zed"; do
     version=$(call GET /conduct "$token" | python3 -c 'import json, sys; c = json.load(sys.stdin)["codes"]; print(c[0]["version"] if c else "")')
     if [[ -n "$version" ]]; then call POST /conduct/accept "$token" "{\"version\":$version}" >/dev/null; fi
+    call POST /communities/cloud/join "$token" '{}' >/dev/null
 done
-for token in "$ada" "$ana"; do call POST /communities/cloud/join "$token" '{}' >/dev/null; done
 thread=$(call POST /communities/cloud/posts "$ada" \
     '{"title":"Cloud framework lots","kind":"question","content":"How do you split **cloud** lots?","tags":["cloud","lots"],"language":"en"}' \
     | field '["id"]')
 reply=$(call POST /communities/cloud/posts "$ana" \
     "{\"content\":\"By service model, as @ada@127.0.0.1:$port suggested.\",\"inReplyTo\":\"$thread\"}" | field '["id"]')
-document=$(curl -sS --fail-with-body -H "Authorization: Bearer $ada" --data-binary 'lot,value
-1,100
-' "$api/communities/cloud/documents?filename=lots.csv&title=Lots&tags=lots" | field '["id"]')
+# zed's own post and document, for the deleting operations of the spoilers' run.
+zed_post=$(call POST /communities/cloud/posts "$zed" "{\"content\":\"Agreed.\",\"inReplyTo\":\"$thread\"}" | field '["id"]')
+upload() {
+    curl -sS --fail-with-body -H "Authorization: Bearer $1" --data-binary $'lot,value\n1,100\n' \
+        "$api/communities/cloud/documents?filename=lots.csv&title=Lots&tags=lots" | field '["id"]'
+}
+document=$(upload "$ada")
+zed_document=$(upload "$zed")
 # ana's feed (ada's token may be rotated by the main run).
 feed_token=$(call POST /me/feed-token "$ana" | field '["url"].rsplit("/", 1)[1].removesuffix(".atom")')
-urlencode() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 
-# Path parameters come from these dictionaries part of the time, so that operations reach their
-# handlers' success paths, and are generated freely otherwise (404s and malformed values).
+# Path parameters and the body members that name things come from these dictionaries part of the
+# time, so that operations reach their handlers' success paths, and are generated freely otherwise
+# (404s, malformed values). Schemathesis percent-encodes path values itself.
 config=$work/schemathesis.toml
 cat >"$config" <<EOF
 [dictionaries.names]
 values = ["cloud", "secret", "club", "ana", "bob", "nobody"]
 [dictionaries.ids]
-values = ["$(urlencode "$thread")", "$(urlencode "$reply")", "$(urlencode "$document")"]
+values = ["$thread", "$reply", "$document", "$zed_post", "$zed_document"]
 [dictionaries.feeds]
 values = ["$feed_token"]
 [dictionaries.handles]
 values = ["ana", "bob", "ada@127.0.0.1:$port", "ghost"]
+[dictionaries.communities]
+values = ["$node/communities/cloud", "$node/communities/secret", "cloud"]
+[dictionaries.accounts]
+values = ["ana", "bob", "$node/users/bob", "@mo@127.0.0.1:$port"]
 
 [parameters]
 "path.name" = { dictionary = "names", probability = 0.7 }
 "path.id" = { dictionary = "ids", probability = 0.7 }
 "path.token" = { dictionary = "feeds", probability = 0.5 }
 "path.handle" = { dictionary = "handles", probability = 0.7 }
+"body.community" = { dictionary = "communities", probability = 0.7 }
+"body.inReplyTo" = { dictionary = "ids", probability = 0.7 }
+"body.object" = { dictionary = "ids", probability = 0.7 }
+"body.answer" = { dictionary = "ids", probability = 0.7 }
+"body.account" = { dictionary = "accounts", probability = 0.7 }
+"body.invitee" = { dictionary = "accounts", probability = 0.7 }
+"body.follower" = { dictionary = "accounts", probability = 0.7 }
 EOF
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
 # Operations that end the session, change the password, suspend accounts or delete seeded data.
-spoilers='^(signOut|changePassword|suspendAccount|reinstateAccount|deletePost|removePost|deleteDocument|leaveCommunity)$'
+spoilers='^(suspendAccount|reinstateAccount|deletePost|removePost|deleteDocument|leaveCommunity)$'
+# Operations that end the session they run in: each gets a member of its own.
+enders='^(signOut|changePassword)$'
 common=(--checks "$checks" --max-examples "$examples" --seed "$seed" --continue-on-failure
         --workers 1 --request-timeout 10 --no-color
         --suppress-health-check all --warnings off)
@@ -155,10 +173,15 @@ run() {
 # The Atom feed's path item has its own server outside /api/v1 (schemathesis applies one base URL
 # per run, so it gets a run of its own).
 run "every operation but the spoilers and the feed, as ada" "$api" "$ada" \
-    --exclude-operation-id-regex "$spoilers|^notificationFeed\$"
+    --exclude-operation-id-regex "$spoilers|$enders|^notificationFeed\$"
 run "the Atom feed" "$node" "$ada" --include-operation-id notificationFeed
 run "the spoilers, as zed" "$api" "$zed" --include-operation-id-regex "$spoilers"
+run "changing the password, as pat" "$api" "$(sign_in pat)" --include-operation-id changePassword
+run "signing out, as sol" "$api" "$(sign_in sol)" --include-operation-id signOut
 
+# The node's access log: method, path, status per request (fields 3 to 5).
+echo "==> responses by status (node access log): $(awk 'NF == 7 && $5 ~ /^[1-5][0-9][0-9]$/ { n[$5]++ }
+    END { for (s in n) printf "%s:%d\n", s, n[s] }' "$work/node.log" | sort | tr '\n' ' ')"
 if ! kill -0 "$node_pid" 2>/dev/null; then
     echo "error: the node died during the run" >&2
     tail -20 "$work/node.log" >&2
