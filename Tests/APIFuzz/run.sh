@@ -74,6 +74,7 @@ for _ in $(seq 1 100); do
     kill -0 "$node_pid" 2>/dev/null || { cat "$work/node.log" >&2; exit 1; }
     sleep 0.1
 done
+curl -sf "$node/healthz" >/dev/null || { echo "error: the node did not answer /healthz within 10 s" >&2; exit 1; }
 
 # call METHOD PATH TOKEN [BODY] prints the response body; on a non-2xx answer it shows it and fails.
 call() {
@@ -107,7 +108,7 @@ thread=$(call POST /communities/cloud/posts "$ada" \
     | field '["id"]')
 reply=$(call POST /communities/cloud/posts "$ana" \
     "{\"content\":\"By service model, as @ada@127.0.0.1:$port suggested.\",\"inReplyTo\":\"$thread\"}" | field '["id"]')
-# zed's own post and document, for the deleting operations of the spoilers' run.
+# zed's own post and document, for zed's deleting run.
 zed_post=$(call POST /communities/cloud/posts "$zed" "{\"content\":\"Agreed.\",\"inReplyTo\":\"$thread\"}" | field '["id"]')
 upload() {
     curl -sS --fail-with-body -H "Authorization: Bearer $1" --data-binary $'lot,value\n1,100\n' \
