@@ -124,6 +124,10 @@ feed_token=$(call POST /me/feed-token "$ana" | field '["url"].rsplit("/", 1)[1].
 # (404s, malformed values). Schemathesis percent-encodes path values itself.
 config=$work/schemathesis.toml
 cat >"$config" <<EOF
+# Per-run state stays in the temporary folder, not in the repository.
+[cache]
+directory = "$work/schemathesis-cache"
+
 [dictionaries.names]
 values = ["cloud", "secret", "club", "ana", "bob", "nobody"]
 [dictionaries.ids]
