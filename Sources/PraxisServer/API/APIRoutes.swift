@@ -450,12 +450,23 @@ public struct APIRoutes: Sendable {
         return post
     }
 
+    /// The post the caller may edit or delete here: not a document, whose edits are new versions
+    /// and whose deletion must also retire its record and bytes (`/documents/{id}` does both); as
+    /// a post it would be rewritten as Markdown, or tombstoned while it stayed listed.
+    func findChangeablePost(_ request: HTTPRequest, _ context: Context) async throws -> StoredObject {
+        let post = try await findPost(request, context)
+        guard post.type != "Document" else {
+            throw APIError.notFound("\(post.id) is a document, not a post; documents are changed through /api/v1/documents")
+        }
+        try context.authorization.requireChange(post)
+        return post
+    }
+
     func editPost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
         let social = try requireSocial()
         let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
         let content = try body.requiredString("content")
-        let post = try await findPost(request, context)
-        try context.authorization.requireChange(post)
+        let post = try await findChangeablePost(request, context)
         try await social.edit(member: context.username, objectID: post.id, content: content)
         let id = post.id
         let updated = try await store.database.read { db in try ObjectRepository(db).find(id: id) }
@@ -464,8 +475,7 @@ public struct APIRoutes: Sendable {
 
     func deletePost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
         let social = try requireSocial()
-        let post = try await findPost(request, context)
-        try context.authorization.requireChange(post)
+        let post = try await findChangeablePost(request, context)
         try await social.delete(member: context.username, objectID: post.id)
         return Self.noContent
     }
