@@ -44,17 +44,32 @@ struct LoadError: Error, CustomStringConvertible {
 
 /// A closed-loop HTTP/1.1 load generator: each connection sends one request, waits for the whole
 /// response, records its latency, and sends the next (keep-alive), on its own epoll threads.
+///
+/// With several prepared requests, connection `c` starts at request `c` and each connection walks
+/// the list in turn, so the mix over all connections follows the list's proportions.
 final class LoadGenerator: Sendable {
     let port: Int
-    let path: String
+    let requests: [[UInt8]]
     let connections: Int
     let threads: Int
 
-    init(port: Int, path: String, connections: Int, threads: Int) {
+    /// One GET of `path`, repeated.
+    convenience init(port: Int, path: String, connections: Int, threads: Int) {
+        self.init(port: port, requests: [Self.get(path)], connections: connections, threads: threads)
+    }
+
+    /// Cycles through `requests` (complete HTTP/1.1 requests, keep-alive); there must be at least one.
+    init(port: Int, requests: [[UInt8]], connections: Int, threads: Int) {
         self.port = port
-        self.path = path
+        self.requests = requests
         self.connections = connections
         self.threads = threads
+    }
+
+    /// A keep-alive GET of `path` with extra header lines (`Name: value`).
+    static func get(_ path: String, headers: [String] = []) -> [UInt8] {
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        return Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: praxis-bench\r\n\(extra)\r\n".utf8)
     }
 
     struct Result {
@@ -71,9 +86,14 @@ final class LoadGenerator: Sendable {
         let results = Mutex<[Result]>([])
         let failures = Mutex<[String]>([])
         var threadIDs: [pthread_t] = []
+        guard !requests.isEmpty else { throw LoadError(description: "no requests to send") }
         let perThread = (0..<threads).map { t in connections / threads + (t < connections % threads ? 1 : 0) }
+        var firstConnection = 0
         for count in perThread where count > 0 {
-            let work = Worker(port: port, path: path, connections: count, measureFrom: start, until: end)
+            let work = Worker(
+                port: port, requests: requests, firstConnection: firstConnection, connections: count, measureFrom: start,
+                until: end)
+            firstConnection += count
             let box = Unmanaged.passRetained(
                 WorkerBox {
                     do {
@@ -122,7 +142,9 @@ final class LoadGenerator: Sendable {
     /// One load thread and its connections.
     struct Worker: Sendable {
         let port: Int
-        let path: String
+        let requests: [[UInt8]]
+        /// The number of this worker's first connection among all workers' (where it starts in `requests`).
+        let firstConnection: Int
         let connections: Int
         let measureFrom: UInt64
         let until: UInt64
@@ -131,11 +153,15 @@ final class LoadGenerator: Sendable {
             let fd: Int32
             var buffer: [UInt8] = []
             var sentAt: UInt64 = 0
-            init(fd: Int32) { self.fd = fd }
+            /// Index in `requests` of the next request to send.
+            var next: Int
+            init(fd: Int32, next: Int) {
+                self.fd = fd
+                self.next = next
+            }
         }
 
         func run() throws -> Result {
-            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: praxis-bench\r\n\r\n".utf8)
             let epfd = epoll_create1(0)
             guard epfd >= 0 else { throw LoadError(description: "epoll_create1 failed") }
             defer { Glibc.close(epfd) }
@@ -143,7 +169,7 @@ final class LoadGenerator: Sendable {
             defer { for c in conns { Glibc.close(c.fd) } }
             for i in 0..<connections {
                 let fd = try connectLoopback(port)
-                let conn = Conn(fd: fd)
+                let conn = Conn(fd: fd, next: (firstConnection + i) % requests.count)
                 conns.append(conn)
                 var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(i)))
                 epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event)
@@ -154,9 +180,14 @@ final class LoadGenerator: Sendable {
                 clock_gettime(CLOCK_MONOTONIC, &clock)
                 return UInt64(clock.tv_sec) * 1_000_000_000 + UInt64(clock.tv_nsec)
             }
+            func sendNext(_ conn: Conn) throws {
+                try sendAll(conn.fd, requests[conn.next])
+                conn.next += 1
+                if conn.next == requests.count { conn.next = 0 }
+            }
             for conn in conns {
                 conn.sentAt = now()
-                try sendAll(conn.fd, request)
+                try sendNext(conn)
             }
             var events = [epoll_event](repeating: epoll_event(), count: 256)
             var chunk = [UInt8](repeating: 0, count: 65536)
@@ -182,7 +213,7 @@ final class LoadGenerator: Sendable {
                         result.requests += 1
                     }
                     conn.sentAt = done
-                    try sendAll(conn.fd, request)
+                    try sendNext(conn)
                 }
             }
             return result

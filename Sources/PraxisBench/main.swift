@@ -28,6 +28,11 @@ let usage = """
               --rsa-keys N    distinct RSA keys (default 100) --connections N (default 48)
       upload  a 100 MB document uploaded to a real node over loopback and downloaded back; MB/s and
               the node process's resident-memory growth against the 32 MB limit   --mb N (default 100)
+      read    a real node with a million posts (seeded once, cached in .build/bench-read-*): thread lists,
+              thread pages and search from 64 keep-alive connections of a member; p50/p99 (p95 for
+              search) against the aims   --posts N (default 1000000)  --communities N (default 100)
+              --connections N (default 64)  --duration S (default 10)  --warmup S (default 3)
+              --threads N  load-generator threads (default 2)   --cache DIR  where the seeded node lives
 
     """
 
@@ -62,6 +67,8 @@ case "inbox":
     await InboxBench.run(Array(arguments.dropFirst()))
 case "upload":
     await UploadBench.run(Array(arguments.dropFirst()))
+case "read":
+    await ReadBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:
