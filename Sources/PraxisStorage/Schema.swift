@@ -67,5 +67,6 @@ public enum Schema {
         Schema.notifications,
         Schema.health,
         Schema.threadActivity,
+        Schema.searchLookups,
     ]
 }
