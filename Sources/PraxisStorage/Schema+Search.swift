@@ -411,11 +411,13 @@ public struct SearchIndex {
         }
         // What the searcher may read, before any LIMIT.
         conditions.append("o.deleted_at IS NULL")
-        var readable = "o.audience IN (SELECT value FROM json_each(?))"
+        // The unary plus keeps SQLite from turning the list into one index probe per community
+        // for every match (a hundred readable communities made each match cost a hundred probes).
+        var readable = "+o.audience IN (SELECT value FROM json_each(?))"
         arguments.append(Self.jsonArray(scope.communities))
         if scope.publicRemoteContent {
             readable += """
-                 OR (d.is_public = 1 AND o.audience NOT IN (SELECT value FROM json_each(?))
+                 OR (d.is_public = 1 AND +o.audience NOT IN (SELECT value FROM json_each(?))
                     AND NOT EXISTS (SELECT 1 FROM remote_actors ra WHERE ra.id = o.audience
                         AND CASE WHEN json_valid(ra.document) THEN json_extract(ra.document, '$.visibility') END = 'members'))
                 """
