@@ -5,22 +5,31 @@ import Synchronization
 @preconcurrency import Glibc
 #endif
 
-/// Latency histogram with 1 µs buckets up to 100 ms (and one overflow bucket).
+/// Latency histogram with 1 µs buckets up to 100 ms, then 1 ms buckets up to 60 s (and one
+/// overflow bucket), so an overloaded server's percentiles are still figures, not the maximum.
 struct LatencyHistogram {
     static let bucketCount = 100_000
-    var counts = [Int](repeating: 0, count: LatencyHistogram.bucketCount + 1)
+    static let slowBucketCount = 60_000
+    var counts = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
+    /// Latencies of 100 ms and more, by millisecond; the last bucket holds everything slower.
+    var slowCounts = [Int](repeating: 0, count: LatencyHistogram.slowBucketCount + 1)
     var total = 0
     var maxMicros = 0
 
     mutating func record(nanoseconds: UInt64) {
         let micros = Int(nanoseconds / 1000)
-        counts[min(micros, Self.bucketCount)] += 1
+        if micros < Self.bucketCount {
+            counts[micros] += 1
+        } else {
+            slowCounts[min(micros / 1000, Self.slowBucketCount)] += 1
+        }
         total += 1
         maxMicros = max(maxMicros, micros)
     }
 
     mutating func merge(_ other: LatencyHistogram) {
         for i in counts.indices { counts[i] += other.counts[i] }
+        for i in slowCounts.indices { slowCounts[i] += other.slowCounts[i] }
         total += other.total
         maxMicros = max(maxMicros, other.maxMicros)
     }
@@ -32,7 +41,11 @@ struct LatencyHistogram {
         var seen = 0
         for (micros, count) in counts.enumerated() {
             seen += count
-            if seen >= rank { return micros == Self.bucketCount ? maxMicros : micros }
+            if seen >= rank { return micros }
+        }
+        for (millis, count) in slowCounts.enumerated() {
+            seen += count
+            if seen >= rank { return millis == Self.slowBucketCount ? maxMicros : millis * 1000 }
         }
         return maxMicros
     }

@@ -35,6 +35,8 @@ enum ReadBench {
         var warmup = 3.0
         var threads = 2
         var cache: String?
+        /// Runs to time: lists, pages, search (all by default).
+        var only: Set<String> = ["lists", "pages", "search"]
     }
 
     struct Aim {
@@ -60,13 +62,18 @@ enum ReadBench {
             case "--duration": options.duration = Double(number(option, 1...600))
             case "--warmup": options.warmup = Double(number(option, 0...60))
             case "--threads": options.threads = number(option, 1...16)
+            case "--only":
+                guard let name = rest.popFirst(), ["lists", "pages", "search"].contains(name) else {
+                    fail("--only needs lists, pages or search")
+                }
+                options.only = [name]
             case "--cache":
                 guard let path = rest.popFirst(), !path.isEmpty else { fail("--cache needs a folder") }
                 options.cache = path
             default:
                 fail(
                     "unknown option \(option) (read takes --posts N, --communities N, --connections N, --duration S, "
-                        + "--warmup S, --threads N, --cache DIR)")
+                        + "--warmup S, --threads N, --cache DIR, --only lists|pages|search)")
             }
         }
         do {
@@ -121,15 +128,15 @@ enum ReadBench {
         let searches = searchRequests(communities: communities, random: &random)
 
         let runs: [(String, [String], Aim, Aim)] = [
-            ("thread lists", lists, Aim(label: "p50", percentile: 0.5, limitMillis: .infinity),
+            ("lists", lists, Aim(label: "p50", percentile: 0.5, limitMillis: .infinity),
              Aim(label: "p99", percentile: 0.99, limitMillis: 10)),
-            ("thread pages", details, Aim(label: "p50", percentile: 0.5, limitMillis: .infinity),
+            ("pages", details, Aim(label: "p50", percentile: 0.5, limitMillis: .infinity),
              Aim(label: "p99", percentile: 0.99, limitMillis: 10)),
             ("search", searches, Aim(label: "p50", percentile: 0.5, limitMillis: .infinity),
              Aim(label: "p95", percentile: 0.95, limitMillis: 25)),
         ]
         var missed = false
-        for (label, paths, low, high) in runs {
+        for (label, paths, low, high) in runs where options.only.contains(label) {
             // Every path must answer 200 before it is timed: a 4xx is fast and would flatter the figures.
             for path in Set(paths.prefix(20)) {
                 let response = try await client.send(HTTPClientRequest(
@@ -148,7 +155,7 @@ enum ReadBench {
             let ok = aim < high.limitMillis && result.errors == 0
             missed = missed || !ok
             print(
-                "  \(label.padding(toLength: 13, withPad: " ", startingAt: 0)) "
+                "  \((label == "search" ? label : "thread " + label).padding(toLength: 13, withPad: " ", startingAt: 0)) "
                     + "\(String(format: "%6.0f", Double(result.requests) / result.seconds)) req/s  "
                     + "\(low.label) \(String(format: "%5.1f", millis(low.percentile))) ms  "
                     + "\(high.label) \(String(format: "%5.1f", aim)) ms (aim < \(Int(high.limitMillis)) ms: \(ok ? "met" : "MISSED"))  "

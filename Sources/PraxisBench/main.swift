@@ -33,6 +33,7 @@ let usage = """
               search) against the aims   --posts N (default 1000000)  --communities N (default 100)
               --connections N (default 64)  --duration S (default 10)  --warmup S (default 3)
               --threads N  load-generator threads (default 2)   --cache DIR  where the seeded node lives
+              --only lists|pages|search  time one kind of request
 
     """
 
