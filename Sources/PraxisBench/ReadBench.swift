@@ -152,7 +152,7 @@ enum ReadBench {
             let load = loadAverage()
             func millis(_ fraction: Double) -> Double { Double(result.histogram.percentile(fraction)) / 1000 }
             let aim = millis(high.percentile)
-            let ok = aim < high.limitMillis && result.errors == 0
+            let ok = result.requests > 0 && aim < high.limitMillis && result.errors == 0
             missed = missed || !ok
             print(
                 "  \((label == "search" ? label : "thread " + label).padding(toLength: 13, withPad: " ", startingAt: 0)) "
