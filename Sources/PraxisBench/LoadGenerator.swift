@@ -5,22 +5,31 @@ import Synchronization
 @preconcurrency import Glibc
 #endif
 
-/// Latency histogram with 1 µs buckets up to 100 ms (and one overflow bucket).
+/// Latency histogram with 1 µs buckets up to 100 ms, then 1 ms buckets up to 60 s (and one
+/// overflow bucket), so an overloaded server's percentiles are still figures, not the maximum.
 struct LatencyHistogram {
     static let bucketCount = 100_000
-    var counts = [Int](repeating: 0, count: LatencyHistogram.bucketCount + 1)
+    static let slowBucketCount = 60_000
+    var counts = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
+    /// Latencies of 100 ms and more, by millisecond; the last bucket holds everything slower.
+    var slowCounts = [Int](repeating: 0, count: LatencyHistogram.slowBucketCount + 1)
     var total = 0
     var maxMicros = 0
 
     mutating func record(nanoseconds: UInt64) {
         let micros = Int(nanoseconds / 1000)
-        counts[min(micros, Self.bucketCount)] += 1
+        if micros < Self.bucketCount {
+            counts[micros] += 1
+        } else {
+            slowCounts[min(micros / 1000, Self.slowBucketCount)] += 1
+        }
         total += 1
         maxMicros = max(maxMicros, micros)
     }
 
     mutating func merge(_ other: LatencyHistogram) {
         for i in counts.indices { counts[i] += other.counts[i] }
+        for i in slowCounts.indices { slowCounts[i] += other.slowCounts[i] }
         total += other.total
         maxMicros = max(maxMicros, other.maxMicros)
     }
@@ -32,7 +41,11 @@ struct LatencyHistogram {
         var seen = 0
         for (micros, count) in counts.enumerated() {
             seen += count
-            if seen >= rank { return micros == Self.bucketCount ? maxMicros : micros }
+            if seen >= rank { return micros }
+        }
+        for (millis, count) in slowCounts.enumerated() {
+            seen += count
+            if seen >= rank { return millis == Self.slowBucketCount ? maxMicros : millis * 1000 }
         }
         return maxMicros
     }
@@ -44,17 +57,32 @@ struct LoadError: Error, CustomStringConvertible {
 
 /// A closed-loop HTTP/1.1 load generator: each connection sends one request, waits for the whole
 /// response, records its latency, and sends the next (keep-alive), on its own epoll threads.
+///
+/// With several prepared requests, connection `c` starts at request `c` and each connection walks
+/// the list in turn, so the mix over all connections follows the list's proportions.
 final class LoadGenerator: Sendable {
     let port: Int
-    let path: String
+    let requests: [[UInt8]]
     let connections: Int
     let threads: Int
 
-    init(port: Int, path: String, connections: Int, threads: Int) {
+    /// One GET of `path`, repeated.
+    convenience init(port: Int, path: String, connections: Int, threads: Int) {
+        self.init(port: port, requests: [Self.get(path)], connections: connections, threads: threads)
+    }
+
+    /// Cycles through `requests` (complete HTTP/1.1 requests, keep-alive); there must be at least one.
+    init(port: Int, requests: [[UInt8]], connections: Int, threads: Int) {
         self.port = port
-        self.path = path
+        self.requests = requests
         self.connections = connections
         self.threads = threads
+    }
+
+    /// A keep-alive GET of `path` with extra header lines (`Name: value`).
+    static func get(_ path: String, headers: [String] = []) -> [UInt8] {
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        return Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: praxis-bench\r\n\(extra)\r\n".utf8)
     }
 
     struct Result {
@@ -71,9 +99,14 @@ final class LoadGenerator: Sendable {
         let results = Mutex<[Result]>([])
         let failures = Mutex<[String]>([])
         var threadIDs: [pthread_t] = []
+        guard !requests.isEmpty else { throw LoadError(description: "no requests to send") }
         let perThread = (0..<threads).map { t in connections / threads + (t < connections % threads ? 1 : 0) }
+        var firstConnection = 0
         for count in perThread where count > 0 {
-            let work = Worker(port: port, path: path, connections: count, measureFrom: start, until: end)
+            let work = Worker(
+                port: port, requests: requests, firstConnection: firstConnection, connections: count, measureFrom: start,
+                until: end)
+            firstConnection += count
             let box = Unmanaged.passRetained(
                 WorkerBox {
                     do {
@@ -122,7 +155,9 @@ final class LoadGenerator: Sendable {
     /// One load thread and its connections.
     struct Worker: Sendable {
         let port: Int
-        let path: String
+        let requests: [[UInt8]]
+        /// The number of this worker's first connection among all workers' (where it starts in `requests`).
+        let firstConnection: Int
         let connections: Int
         let measureFrom: UInt64
         let until: UInt64
@@ -131,11 +166,15 @@ final class LoadGenerator: Sendable {
             let fd: Int32
             var buffer: [UInt8] = []
             var sentAt: UInt64 = 0
-            init(fd: Int32) { self.fd = fd }
+            /// Index in `requests` of the next request to send.
+            var next: Int
+            init(fd: Int32, next: Int) {
+                self.fd = fd
+                self.next = next
+            }
         }
 
         func run() throws -> Result {
-            let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: praxis-bench\r\n\r\n".utf8)
             let epfd = epoll_create1(0)
             guard epfd >= 0 else { throw LoadError(description: "epoll_create1 failed") }
             defer { Glibc.close(epfd) }
@@ -143,7 +182,7 @@ final class LoadGenerator: Sendable {
             defer { for c in conns { Glibc.close(c.fd) } }
             for i in 0..<connections {
                 let fd = try connectLoopback(port)
-                let conn = Conn(fd: fd)
+                let conn = Conn(fd: fd, next: (firstConnection + i) % requests.count)
                 conns.append(conn)
                 var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(i)))
                 epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event)
@@ -154,9 +193,14 @@ final class LoadGenerator: Sendable {
                 clock_gettime(CLOCK_MONOTONIC, &clock)
                 return UInt64(clock.tv_sec) * 1_000_000_000 + UInt64(clock.tv_nsec)
             }
+            func sendNext(_ conn: Conn) throws {
+                try sendAll(conn.fd, requests[conn.next])
+                conn.next += 1
+                if conn.next == requests.count { conn.next = 0 }
+            }
             for conn in conns {
                 conn.sentAt = now()
-                try sendAll(conn.fd, request)
+                try sendNext(conn)
             }
             var events = [epoll_event](repeating: epoll_event(), count: 256)
             var chunk = [UInt8](repeating: 0, count: 65536)
@@ -182,7 +226,7 @@ final class LoadGenerator: Sendable {
                         result.requests += 1
                     }
                     conn.sentAt = done
-                    try sendAll(conn.fd, request)
+                    try sendNext(conn)
                 }
             }
             return result

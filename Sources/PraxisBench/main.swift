@@ -33,6 +33,12 @@ let usage = """
               --unlimited  lift the per-node inbox limit (only fair processing protects B and C)
       upload  a 100 MB document uploaded to a real node over loopback and downloaded back; MB/s and
               the node process's resident-memory growth against the 32 MB limit   --mb N (default 100)
+      read    a real node with a million posts (seeded once, cached in .build/bench-read-*): thread lists,
+              thread pages and search from 64 keep-alive connections of a member; p50/p99 (p95 for
+              search) against the aims   --posts N (default 1000000)  --communities N (default 100)
+              --connections N (default 64)  --duration S (default 10)  --warmup S (default 3)
+              --threads N  load-generator threads (default 2)   --cache DIR  where the seeded node lives
+              --only lists|pages|search  time one kind of request
 
     """
 
@@ -69,6 +75,8 @@ case "flood":
     await FloodBench.run(Array(arguments.dropFirst()))
 case "upload":
     await UploadBench.run(Array(arguments.dropFirst()))
+case "read":
+    await ReadBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":
     print(usage)
 default:

@@ -110,8 +110,9 @@ public struct ThreadService: Sendable {
             }
             let ids = [root.object.id] + replies.map(\.object.id) + (accepted.map { [$0.object.id] } ?? [])
             let marked = try threads.marked(by: authorization.actorID, among: ids)
+            let revisions = try threads.revisionCounts(of: ids)
             func post(_ entry: ThreadEntry) throws -> Post {
-                Post(entry: entry, revisions: try threads.revisionCount(of: entry.object.id),
+                Post(entry: entry, revisions: revisions[entry.object.id] ?? 0,
                      markedHelpful: marked.contains(entry.object.id),
                      accepted: entry.object.id == root.object.acceptedAnswer)
             }

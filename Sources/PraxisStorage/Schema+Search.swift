@@ -62,6 +62,14 @@ extension Schema {
 
         INSERT INTO search_documents (object_id) SELECT id FROM objects;
         """)
+
+    /// Version 20: what a search checks on every match (readable community, deletion, date,
+    /// language, origin, and on the thread its kind and accepted answer) in a narrow index, so
+    /// checking thousands of matches does not read the wide object rows with their documents.
+    static let searchLookups = Migration(version: 21, name: "narrow index for search checks", sql: """
+        CREATE INDEX objects_search ON objects (id, audience, deleted_at, published, language, origin_domain,
+            kind, accepted_answer);
+        """)
 }
 
 /// A search that cannot run as written, with a message saying how to write it.
@@ -356,12 +364,19 @@ public struct SearchIndex {
         text.replacingOccurrences(of: highlightStart, with: "[").replacingOccurrences(of: highlightEnd, with: "]")
     }
 
-    /// Runs a search: the best matches first (bm25, titles weighted above tags above text), then
-    /// the newest; only objects inside `scope`.
+    /// How many of the newest readable matches a search ranks. A word found in half the posts of
+    /// a large node would otherwise be ranked across hundreds of thousands of rows per query; people
+    /// who want older posts narrow the search. At least `SearchService.maxOffset` + a page.
+    public static let candidateLimit = 2_000
+
+    /// Runs a search: among the newest ``candidateLimit`` matches inside `scope`, the best first
+    /// (bm25, titles weighted above tags above text), then the newest.
     ///
     /// - Throws: `SearchError` when FTS5 refuses the query; `SQLiteError` for storage failures.
+    ///
+    /// - Parameter candidates: how many of the newest matches are ranked (tests lower it).
     public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), scope: SearchScope, limit: Int,
-                       offset: Int = 0) throws -> [SearchHit] {
+                       offset: Int = 0, candidates: Int = SearchIndex.candidateLimit) throws -> [SearchHit] {
         guard !scope.communities.isEmpty || scope.publicRemoteContent else { return [] }
         var joins: [String] = []
         var conditions: [String] = []
@@ -396,11 +411,13 @@ public struct SearchIndex {
         }
         // What the searcher may read, before any LIMIT.
         conditions.append("o.deleted_at IS NULL")
-        var readable = "o.audience IN (SELECT value FROM json_each(?))"
+        // The unary plus keeps SQLite from turning the list into one index probe per community
+        // for every match (a hundred readable communities made each match cost a hundred probes).
+        var readable = "+o.audience IN (SELECT value FROM json_each(?))"
         arguments.append(Self.jsonArray(scope.communities))
         if scope.publicRemoteContent {
             readable += """
-                 OR (d.is_public = 1 AND o.audience NOT IN (SELECT value FROM json_each(?))
+                 OR (d.is_public = 1 AND +o.audience NOT IN (SELECT value FROM json_each(?))
                     AND NOT EXISTS (SELECT 1 FROM remote_actors ra WHERE ra.id = o.audience
                         AND CASE WHEN json_valid(ra.document) THEN json_extract(ra.document, '$.visibility') END = 'members'))
                 """
@@ -437,21 +454,49 @@ public struct SearchIndex {
             conditions.append("t.kind = 'question' AND t.accepted_answer IS \(answered ? "NOT NULL" : "NULL")")
         }
         let rankExpression = rank.isEmpty ? "0.0" : rank.joined(separator: " + ")
+        // Two steps, so the cost does not grow with the number of matches: first the newest
+        // `candidateLimit` readable matches in index order (FTS5 walks its rowids downwards and
+        // stops there), checked against the small `objects_search` index rather than the wide
+        // object rows, ranked; then only the page is joined to the objects and given snippets.
+        let newestFirst = query.wordExpression != nil ? "search_text.rowid" : "search_cjk.rowid"
+        var page: String
+        var pageArguments: [any SQLBindable] = []
+        if let words = query.wordExpression {
+            page = "JOIN search_text ON search_text.rowid = c.doc AND search_text MATCH ?"
+            pageArguments.append(words)
+            if cjkBody != "NULL" { page += "\nLEFT JOIN search_cjk ON search_cjk.rowid = c.doc" }
+        } else if let trigram {
+            page = "JOIN search_cjk ON search_cjk.rowid = c.doc AND search_cjk MATCH ?"
+            pageArguments.append(trigram)
+        } else {
+            page = "LEFT JOIN search_cjk ON search_cjk.rowid = c.doc"
+        }
         let sql = """
+            WITH candidates AS (
+                SELECT d.id AS doc, \(rankExpression) AS rank, coalesce(o.published, 0) AS published_key
+                FROM search_documents d
+                \(joins.joined(separator: "\n"))
+                JOIN objects o INDEXED BY objects_search ON o.id = d.object_id
+                LEFT JOIN objects t INDEXED BY objects_search ON t.id = d.thread_id
+                WHERE d.stale = 0 AND \(conditions.joined(separator: " AND "))
+                ORDER BY \(newestFirst) DESC
+                LIMIT ?
+            )
             SELECT d.object_id, d.thread_id, d.kind AS search_kind, o.type, o.audience, o.attributed_to, o.published,
                 coalesce(t.name, o.name) AS title, coalesce(o.language, t.language) AS language,
                 t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered,
-                \(rankExpression) AS rank, \(snippet) AS snippet, \(cjkBody) AS cjk_body, o.content AS content
-            FROM search_documents d
-            \(joins.joined(separator: "\n"))
+                c.rank AS rank, \(snippet) AS snippet, \(cjkBody) AS cjk_body, o.content AS content
+            FROM (SELECT doc, rank, published_key FROM candidates ORDER BY rank, published_key DESC, doc DESC LIMIT ? OFFSET ?) c
+            JOIN search_documents d ON d.id = c.doc
+            \(page)
             JOIN objects o ON o.id = d.object_id
             LEFT JOIN objects t ON t.id = d.thread_id
-            WHERE d.stale = 0 AND \(conditions.joined(separator: " AND "))
-            ORDER BY rank, coalesce(o.published, 0) DESC, d.id DESC
-            LIMIT ? OFFSET ?
+            ORDER BY c.rank, c.published_key DESC, c.doc DESC
             """
+        arguments.append(max(candidates, 1))
         arguments.append(limit)
         arguments.append(offset)
+        arguments += pageArguments
         let rows: [Row]
         do {
             rows = try db.query(sql, arguments: arguments)

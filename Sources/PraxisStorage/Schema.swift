@@ -69,5 +69,6 @@ public enum Schema {
         Schema.health,
         Schema.threadActivity,
         Schema.limits,
+        Schema.searchLookups,
     ]
 }

@@ -150,13 +150,35 @@ public struct ThreadRepository {
         try db.scalar(Int.self, "SELECT count(*) FROM object_revisions WHERE object_id = ?", id) ?? 0
     }
 
-    /// Which of `ids` the actor marked helpful.
-    public func marked(by actor: String, among ids: [String]) throws -> Set<String> {
-        var marked = Set<String>()
-        for id in ids where try db.queryOne("SELECT 1 FROM likes WHERE object_id = ? AND actor = ?", id, actor) != nil {
-            marked.insert(id)
+    /// How many earlier versions each of `ids` has, in one query (a thread page asks for up to a
+    /// hundred posts at once); objects never edited are absent.
+    public func revisionCounts(of ids: [String]) throws -> [String: Int] {
+        guard !ids.isEmpty else { return [:] }
+        var counts: [String: Int] = [:]
+        for row in try db.query(
+            """
+            SELECT object_id, count(*) AS n FROM object_revisions
+            WHERE object_id IN (SELECT value FROM json_each(?)) GROUP BY object_id
+            """, Self.jsonArray(ids))
+        {
+            let id: String = try row.get("object_id")
+            counts[id] = try row.get("n", as: Int.self)
         }
-        return marked
+        return counts
+    }
+
+    /// Which of `ids` the actor marked helpful, in one query.
+    public func marked(by actor: String, among ids: [String]) throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let rows = try db.query(
+            "SELECT object_id FROM likes WHERE actor = ? AND object_id IN (SELECT value FROM json_each(?))",
+            actor, Self.jsonArray(ids))
+        return Set(try rows.map { try $0.get("object_id", as: String.self) })
+    }
+
+    /// A JSON array of strings, for `json_each` (a list of any length as one bound value).
+    static func jsonArray(_ values: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(values)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
     /// Everything an actor wrote (threads, replies, documents), oldest first, at most `limit`.

@@ -41,7 +41,7 @@ import Testing
         }
 
         func search(_ text: String, filter: SearchFilter = SearchFilter(), scope: SearchScope? = nil, limit: Int = 20,
-                    offset: Int = 0) throws -> [SearchHit] {
+                    offset: Int = 0, candidates: Int = SearchIndex.candidateLimit) throws -> [SearchHit] {
             let query = try SearchQuery(parsing: text)
             return try store.database.write { db in
                 while try SearchIndex(db).refresh(limit: 3, plainText: Self.plainText) > 0 {}
@@ -50,7 +50,7 @@ import Testing
                     scope: scope ?? SearchScope(
                         communities: [SearchIndexTests.cloud, SearchIndexTests.secret], publicRemoteContent: true,
                         localCommunities: [SearchIndexTests.cloud, SearchIndexTests.secret]),
-                    limit: limit, offset: offset)
+                    limit: limit, offset: offset, candidates: candidates)
             }
         }
     }
@@ -239,5 +239,32 @@ import Testing
                     communities: [Self.cloud], publicRemoteContent: false, localCommunities: [Self.cloud]), limit: 5)
         }
         #expect(hits.map(\.id) == ["https://praxis.test/objects/old"])
+    }
+
+    @Test func onlyTheNewestMatchesAreRankedAndChecksUseTheNarrowIndex() throws {
+        let f = try Fixture()
+        // The best match (the word in its title) is the oldest; with room for three candidates
+        // only the three newest matches are ranked, the newest first among equals.
+        try f.put("https://praxis.test/objects/old", title: "Tender", html: "<p>tender</p>", published: 1_000)
+        for index in 1...4 {
+            try f.put("https://praxis.test/objects/\(index)", html: "<p>a tender notice</p>", published: 1_000 + index)
+        }
+        try f.put("https://praxis.test/objects/secret", community: Self.remote, html: "<p>tender</p>", isPublic: false,
+                  published: 9_000)
+        let all = try f.search("tender")
+        #expect(all.first?.id == "https://praxis.test/objects/old")
+        #expect(all.count == 5)
+        let capped = try f.search("tender", candidates: 3)
+        #expect(capped.map(\.id) == (2...4).reversed().map { "https://praxis.test/objects/\($0)" })
+        // Unreadable matches do not take candidate places.
+        #expect(!capped.contains { $0.id.hasSuffix("secret") })
+        #expect(try f.search("tender", limit: 2, offset: 2, candidates: 3).map(\.id) == ["https://praxis.test/objects/2"])
+        let plan = try f.store.database.read { db in
+            try db.query(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM objects o INDEXED BY objects_search WHERE o.id = ? AND o.deleted_at IS NULL",
+                "x"
+            ).map { try $0.get("detail", as: String.self) }
+        }
+        #expect(plan.contains { $0.contains("COVERING INDEX objects_search") }, "\(plan)")
     }
 }

@@ -172,4 +172,37 @@ import Testing
             #expect(!replies.contains { $0.contains("TEMP B-TREE") })
         }
     }
+
+    @Test func revisionCountsAndHelpfulMarksForAPageAreReadTogether() throws {
+        try put("a", published: 1000)
+        try put("a1", inReplyTo: "a", published: 2000)
+        try put("a2", inReplyTo: "a", published: 3000)
+        try store.database.write { db in
+            var edited = try #require(try ObjectRepository(db).find(id: "a1"))
+            for text in ["<p>second</p>", "<p>third</p>"] {
+                edited.content = text
+                try ObjectRepository(db).upsert(edited)
+            }
+            try ObjectRepository(db).like(objectID: "a", actor: "me", activityID: "l1", now: Date(timeIntervalSince1970: 4000))
+            try ObjectRepository(db).like(objectID: "a2", actor: "someone-else", activityID: "l2", now: Date(timeIntervalSince1970: 4000))
+        }
+        let ids = ["a", "a1", "a2", "missing"]
+        let (counts, oneByOne, mine, theirs, none, noCounts) = try store.database.read { db in
+            let threads = ThreadRepository(db)
+            var oneByOne: [String: Int] = [:]
+            for id in ids {
+                let count = try threads.revisionCount(of: id)
+                if count > 0 { oneByOne[id] = count }
+            }
+            return (try threads.revisionCounts(of: ids), oneByOne, try threads.marked(by: "me", among: ids),
+                    try threads.marked(by: "someone-else", among: ["a1", "a2"]), try threads.marked(by: "me", among: []),
+                    try threads.revisionCounts(of: []))
+        }
+        #expect(counts == ["a1": 2])
+        #expect(counts == oneByOne)
+        #expect(mine == ["a"])
+        #expect(theirs == ["a2"])
+        #expect(none.isEmpty)
+        #expect(noCounts.isEmpty)
+    }
 }
