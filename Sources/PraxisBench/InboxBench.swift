@@ -51,21 +51,15 @@ enum InboxBench {
     static func run(_ arguments: [String]) async {
         do {
             var options = Options()
-            var rest = arguments[...]
-            func number(_ option: String, _ range: ClosedRange<Int>) throws -> Int {
-                guard let text = rest.popFirst(), let n = Int(text), range.contains(n) else {
-                    throw DeliveryBenchError("\(option) needs a number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                return n
-            }
-            while let option = rest.popFirst() {
+            var rest = BenchArguments(arguments)
+            while let option = rest.next() {
                 switch option {
-                case "--activities": options.activities = try number(option, 1...1_000_000)
-                case "--actors": options.actors = try number(option, 1...100_000)
-                case "--rsa-keys": options.rsaKeys = try number(option, 1...10_000)
-                case "--connections": options.connections = try number(option, 1...1_000)
+                case "--activities": options.activities = try rest.number(option, 1...1_000_000)
+                case "--actors": options.actors = try rest.number(option, 1...100_000)
+                case "--rsa-keys": options.rsaKeys = try rest.number(option, 1...10_000)
+                case "--connections": options.connections = try rest.number(option, 1...1_000)
                 case "--signature":
-                    switch rest.popFirst() {
+                    switch rest.next() {
                     case "cavage": options.profiles = [.cavage]
                     case "rfc9421": options.profiles = [.rfc9421]
                     case "all": options.profiles = [.cavage, .rfc9421]

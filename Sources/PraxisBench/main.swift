@@ -26,6 +26,11 @@ let usage = """
               until verified, persisted and processed (cavage rsa-sha256 and RFC 9421 ed25519)
               --activities N  per profile (default 20000)   --actors N (default 1000)
               --rsa-keys N    distinct RSA keys (default 100) --connections N (default 48)
+      flood   node A floods a real node's inbox with signed Follows while nodes B and C send at a
+              normal pace; B/C acceptance and send → processed latency, A's 202/429 counts, drain time
+              --flood N (default 10000)   --rate N  per second for B and C (default 20)
+              --connections N  for A (default 64)   --actors N  of A (default 50)
+              --unlimited  lift the per-node inbox limit (only fair processing protects B and C)
       upload  a 100 MB document uploaded to a real node over loopback and downloaded back; MB/s and
               the node process's resident-memory growth against the 32 MB limit   --mb N (default 100)
 
@@ -60,6 +65,8 @@ case "proofs":
     ProofsBench.run(Array(arguments.dropFirst()))
 case "inbox":
     await InboxBench.run(Array(arguments.dropFirst()))
+case "flood":
+    await FloodBench.run(Array(arguments.dropFirst()))
 case "upload":
     await UploadBench.run(Array(arguments.dropFirst()))
 case "-h", "--help", "help":

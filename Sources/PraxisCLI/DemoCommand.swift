@@ -1,5 +1,6 @@
 import Foundation
 import PraxisCommunity
+import PraxisCrypto
 import PraxisFederation
 import PraxisHTTP
 import PraxisServer
@@ -62,6 +63,10 @@ enum DemoCommand {
         var question: String
         var answerer: String
         var answer: String
+        /// A CSV template the answerer shares in the community's document library.
+        var templateName: String
+        var templateTitle: String
+        var template: String
     }
 
     static let conversations: [Conversation] = [
@@ -71,14 +76,18 @@ enum DemoCommand {
             answerLanguage: "nl",
             question: "Bonjour ! Comment calculez-vous le seuil européen pour un accord-cadre en plusieurs lots ?",
             answerer: "daan",
-            answer: "Hallo Amélie, wij tellen de geraamde waarde van alle percelen samen (art. 5, lid 9, Richtlijn 2014/24/EU)."),
+            answer: "Hallo Amélie, wij tellen de geraamde waarde van alle percelen samen (art. 5, lid 9, Richtlijn 2014/24/EU).",
+            templateName: "raming-percelen.csv", templateTitle: "Rekenblad: geraamde waarde per perceel",
+            template: "perceel,omschrijving,geraamde waarde (EUR)\n1,Noord,180000\n2,Midden,150000\n3,Zuid,120000\ntotaal,,450000\n"),
         Conversation(
             asker: "lucia", askerNode: 2, community: "marches-numeriques", communityNode: 0,
             title: "Reversibilidad en contratos de nube", tags: ["cloud", "reversibilidad"], language: "es",
             answerLanguage: "fr",
             question: "¿Cómo evaluáis la reversibilidad en los contratos de servicios en la nube?",
             answerer: "amelie",
-            answer: "Nous demandons un plan de réversibilité chiffré dans l'offre, noté dans le critère technique."),
+            answer: "Nous demandons un plan de réversibilité chiffré dans l'offre, noté dans le critère technique.",
+            templateName: "grille-reversibilite.csv", templateTitle: "Grille de notation de la réversibilité",
+            template: "critère,poids,preuve attendue\nplan de réversibilité chiffré,40,annexe financière\nformats ouverts,30,liste des formats\nassistance à la migration,30,jours-homme inclus\n"),
     ]
 
     static let seeds: [NodeSeed] = [
@@ -198,7 +207,9 @@ enum DemoCommand {
             console.out("      nodeinfo:  \(node.baseURL)/nodeinfo/2.1")
         }
         for conversation in conversations where conversation.askerNode < count && conversation.communityNode < count {
-            console.out("  conversation across nodes: \(nodes[conversation.communityNode].baseURL)/communities/\(conversation.community)")
+            let base = nodes[conversation.communityNode].baseURL
+            console.out("  conversation across nodes: \(base)/communities/\(conversation.community)")
+            console.out("      shared document \"\(conversation.templateTitle)\": \(base)/api/v1/communities/\(conversation.community)/documents")
         }
         console.out("All demo members have the password \"\(password)\".")
         if args.flag("keep") { console.out("Data folders are kept under \(root.path).") }
@@ -239,10 +250,38 @@ enum DemoCommand {
                 guard await waitUntilStored(asker, answer.id) else { continue }
                 try await asker.federation.social.acceptAnswer(member: conversation.asker, question: question.id,
                                                                answer: answer.id)
+                try await shareDocument(conversation, from: home, to: asker, community: community, console: console)
             } catch {
                 console.err("demo: the conversation in \(community) could not be seeded: \(error)")
             }
         }
+    }
+
+    /// The answerer shares a template in the community's library; the asker's node receives the
+    /// signed `Document`, fetches its bytes from the community's node and checks their digest.
+    static func shareDocument(
+        _ conversation: Conversation, from home: PraxisNode, to asker: PraxisNode, community: String, console: Console
+    ) async throws {
+        let bytes = Array(conversation.template.utf8)
+        let spool = home.store.directory.uploadSpoolDirectory
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
+        let path = spool.appendingPathComponent("demo-\(UUID().uuidString).csv").path
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw CLIError("cannot write the demo template to \(path)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let document = try await home.federation.documents.upload(
+            member: conversation.answerer, community: community,
+            .init(path: path, size: bytes.count, sha256: SHA256.hash(bytes), filename: conversation.templateName,
+                  title: conversation.templateTitle, description: "", tags: conversation.tags,
+                  language: conversation.answerLanguage))
+        guard await waitUntil({
+            try await asker.store.database.read { db in try DocumentStore(db).find(id: document.id) } != nil
+        }) else {
+            console.err("demo: the shared document did not reach \(asker.baseURL) in time")
+            return
+        }
+        _ = try await asker.federation.documents.content(id: document.id, for: conversation.asker)
     }
 
     static func waitUntilStored(_ node: PraxisNode, _ objectID: String) async -> Bool {

@@ -44,8 +44,11 @@ public struct NodeRoutes: Sendable {
         router.use(Self.securityHeaders)
         let guardStore = store
         let policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
+        let fetches = RateLimiter(InboxPipeline.rule(store.configuration.effectiveLimits.fetchesPerNode))
         router.use { request, next in
-            try await Self.refuseBlockedFetchers(request, store: guardStore, policy: policy)
+            if let refusal = try await Self.refuseBlockedFetchers(request, store: guardStore, policy: policy, limiter: fetches) {
+                return refusal
+            }
             return try await next(request)
         }
         let routes = self
@@ -126,14 +129,27 @@ public struct NodeRoutes: Sendable {
     /// Signed GETs name the node they come from (the key id's host): a node the trust list blocks
     /// gets 403 at once, without any key fetch. Unsigned GETs see public documents only; the
     /// signature itself is verified where it grants more (members-only content).
-    static func refuseBlockedFetchers(_ request: HTTPRequest, store: NodeStore, policy: TrustPolicy) async throws {
+    ///
+    /// Signed GETs are also rate-limited per node (``AbuseLimits/fetchesPerNode``), before any
+    /// database read. The signature is not verified here, so the bucket is keyed by the named
+    /// node *and* the client address: someone naming another node's key only spends their own.
+    /// - Returns: a `429` answer when the node's bucket is empty, else nil.
+    static func refuseBlockedFetchers(_ request: HTTPRequest, store: NodeStore, policy: TrustPolicy, limiter: RateLimiter)
+        async throws -> HTTPResponse?
+    {
         guard request.method == .get || request.method == .head,
             request.headers.contains("Signature") || request.headers.contains("Signature-Input"),
             let keyID = try? HTTPSignatureVerifier.keyID(of: request),
             let host = try? HTTPClientURL(keyID).authority.lowercased()
-        else { return }
+        else { return nil }
+        if case .refused(let retryAfter) = limiter.take(host + " " + request.clientAddress) {
+            return .tooManyRequests(
+                "\(host) fetches more than this node allows (\(limiter.rule)); retry after \(retryAfter) s",
+                retryAfter: retryAfter)
+        }
         let trust = try await store.database.read { db in try policy.decision(for: host, db: db) }
         if trust.level == .blocked { throw HTTPError(.forbidden, trust.refusal) }
+        return nil
     }
 
     // MARK: - Trust list

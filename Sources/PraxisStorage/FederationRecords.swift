@@ -68,13 +68,73 @@ public struct InboxRepository {
     public func pending(limit: Int) throws -> [InboxActivity] {
         try db.query(
             "SELECT * FROM inbox_activities WHERE state = 'pending' ORDER BY seq LIMIT ?", limit
-        ).map { row in
-            InboxActivity(
-                seq: try row.get("seq"), activityID: try row.get("activity_id"), actorID: try row.get("actor_id"),
-                originDomain: try row.get("origin_domain"), recipient: try row.get("recipient"), body: try row.get("body"),
-                receivedAt: Date(unixSeconds: try row.get("received_at")), attempts: try row.get("attempts"),
-                type: try row.optional("type"))
+        ).map(Self.activity)
+    }
+
+    /// Up to `limit` pending activities taken round-robin by origin node: the oldest of each node
+    /// first, then the second oldest of each, and so on. Each node's activities stay in arrival
+    /// order; a node with a backlog of thousands takes one place per round, so another node's
+    /// single activity is in the very next batch (fair queueing by origin).
+    ///
+    /// At most `limit` nodes are served per batch, in order of their domain; a node beyond them
+    /// waits until one of those has no backlog left.
+    public func pendingByOrigin(limit: Int) throws -> [InboxActivity] {
+        guard limit > 0 else { return [] }
+        // A skip scan over the partial index `inbox_pending_origin`: one seek per node with a
+        // backlog, however long the backlogs are.
+        let domains = try db.query(
+            """
+            WITH RECURSIVE origin(domain, n) AS (
+                SELECT min(origin_domain), 1 FROM inbox_activities WHERE state = 'pending'
+                UNION ALL
+                SELECT (SELECT min(origin_domain) FROM inbox_activities
+                        WHERE state = 'pending' AND origin_domain > origin.domain), n + 1
+                FROM origin WHERE origin.domain IS NOT NULL AND n < ?
+            )
+            SELECT domain FROM origin WHERE domain IS NOT NULL
+            """, limit
+        ).map { row -> String in try row.get("domain") }
+        guard !domains.isEmpty else { return [] }
+        func lane(_ domain: String, after seq: Int64, limit: Int) throws -> [InboxActivity] {
+            try db.query(
+                """
+                SELECT * FROM inbox_activities INDEXED BY inbox_pending_origin
+                WHERE state = 'pending' AND origin_domain = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, domain, seq, limit
+            ).map(Self.activity)
         }
+        // An equal share of the batch per node first; what nodes with a short backlog leave
+        // over goes to those with a long one.
+        let share = (limit + domains.count - 1) / domains.count
+        var lanes = try domains.map { try lane($0, after: -1, limit: share) }
+        var room = limit - lanes.reduce(0) { $0 + $1.count }
+        for index in lanes.indices where room > 0 && lanes[index].count == share {
+            let more = try lane(domains[index], after: lanes[index].last?.seq ?? -1, limit: room)
+            lanes[index].append(contentsOf: more)
+            room -= more.count
+        }
+        var queues = lanes.map { $0[...] }
+        var batch: [InboxActivity] = []
+        batch.reserveCapacity(limit)
+        while batch.count < limit {
+            var took = false
+            for index in queues.indices where batch.count < limit {
+                if let next = queues[index].popFirst() {
+                    batch.append(next)
+                    took = true
+                }
+            }
+            if !took { break }
+        }
+        return batch
+    }
+
+    static func activity(_ row: Row) throws -> InboxActivity {
+        InboxActivity(
+            seq: try row.get("seq"), activityID: try row.get("activity_id"), actorID: try row.get("actor_id"),
+            originDomain: try row.get("origin_domain"), recipient: try row.get("recipient"), body: try row.get("body"),
+            receivedAt: Date(unixSeconds: try row.get("received_at")), attempts: try row.get("attempts"),
+            type: try row.optional("type"))
     }
 
     public func pendingCount() throws -> Int {

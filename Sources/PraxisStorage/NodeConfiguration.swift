@@ -31,6 +31,9 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Addresses (`127.0.0.1`, `::1`) or CIDR ranges (`10.0.0.0/8`) allowed to read `/metrics`
     /// without a token; absent means loopback only. An admin's bearer token works from anywhere.
     public var metricsAllowFrom: [String]?
+    /// Abuse limits (rates per node and per client address, sizes of activities, sign-in
+    /// lock-out); absent means the defaults of ``AbuseLimits``. See ``effectiveLimits``.
+    public var limits: AbuseLimits?
 
     public init(domain: String, name: String, federation: FederationMode = .allowlist, development: Bool = false,
                 createdAt: Date = Date(), listen: String? = nil) {
@@ -73,6 +76,7 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
             throw StorageError.invalidConfiguration("\(directory.configurationFile.path) is not a valid configuration: \(error)")
         }
         try Domain.validate(config.domain)
+        try config.limits?.validate()
         return config
     }
 }

@@ -49,7 +49,8 @@ public enum Schema {
         // list, inbox queue), Schema+Remote.swift (remote actors, keys, nodes), Schema+Delivery.swift
         // (delivery queue), Schema+Sessions.swift (client API sessions), Schema+Search.swift (full-text
         // search index), Schema+TrustLists.swift (community exclusions, trust-list subscriptions),
-        // Schema+Notifications.swift (notifications, digest feed tokens).
+        // Schema+Notifications.swift (notifications, digest feed tokens), Schema+Limits.swift
+        // (sign-in lock-out, inbox lanes by origin).
         Schema.inbox,
         Schema.remote,
         Schema.delivery,
@@ -67,5 +68,6 @@ public enum Schema {
         Schema.notifications,
         Schema.health,
         Schema.threadActivity,
+        Schema.limits,
     ]
 }

@@ -12,7 +12,7 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     }
 
-    @Test(.timeLimit(.minutes(1))) func demoPrintsThreeURLsThatAnswerAndStopsOnSigint() async throws {
+    @Test(.timeLimit(.minutes(2))) func demoPrintsThreeURLsThatAnswerAndStopsOnSigint() async throws {
         let binary = Self.productsDirectory.appendingPathComponent("praxis")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the praxis executable first: \(binary.path)")
         // Three consecutive free ports.
@@ -87,6 +87,23 @@ import Testing
         let communityURL = String(conversation.split(separator: " ").last ?? "")
         let page = try await client.send(HTTPClientRequest(url: communityURL))
         #expect(String(decoding: page.body, as: UTF8.self).contains("Comment calculez-vous le seuil"))
+
+        // The Dutch answerer's shared template reached the French member's node, which fetched its
+        // bytes from the Dutch node and checked their digest: it serves them to the French member.
+        let signIn = try await client.send(HTTPClientRequest(
+            method: .post, url: urls[0] + "/api/v1/auth/sign-in", headers: ["Content-Type": "application/json"],
+            body: Array(#"{"username":"amelie","password":"praxis-demo-2026"}"#.utf8)))
+        let token = try #require(try JSON.parse(signIn.body)["token"]?.stringValue)
+        let auth: HTTPHeaders = ["Authorization": "Bearer \(token)"]
+        let listing = try await client.send(HTTPClientRequest(
+            url: urls[0] + "/api/v1/documents?community=" + FormURLEncoding.percentEncode(communityURL), headers: auth))
+        let shared = try #require(try JSON.parse(listing.body)["documents"]?[0], "\(listing.text)")
+        #expect(shared["title"]?.stringValue == "Rekenblad: geraamde waarde per perceel")
+        let id = try #require(shared["id"]?.stringValue)
+        let bytes = try await client.send(HTTPClientRequest(
+            url: urls[0] + "/api/v1/documents/" + FormURLEncoding.percentEncode(id) + "/content", headers: auth))
+        #expect(bytes.status == .ok)
+        #expect(bytes.text.hasPrefix("perceel,omschrijving"))
         client.shutdown()
 
         process.interrupt()

@@ -134,6 +134,26 @@ final class FederationFixture: @unchecked Sendable {
         return (response.status, response.body.isEmpty ? .null : try JSON.parse(response.body))
     }
 
+    /// Calls node `index` over HTTP with raw bytes and headers: for requests the JSON helper
+    /// cannot express (oversized, malformed, hostile paths). `path` is taken as is.
+    func raw(_ index: Int, _ method: HTTPMethod, _ path: String, token: String? = nil, headers: [(String, String)] = [],
+             body: [UInt8] = []) async throws -> HTTPClientResponse
+    {
+        var fields: HTTPHeaders = ["Accept": "application/json"]
+        if let token { fields["Authorization"] = "Bearer \(token)" }
+        for (name, value) in headers { fields[name] = value }
+        return try await node(index).federation.client.send(
+            HTTPClientRequest(method: method, url: base(index) + path, headers: fields, body: body), followRedirects: false)
+    }
+
+    /// Signs `name` in on node `index` through the API and returns the bearer token.
+    func signIn(_ index: Int, _ name: String) async throws -> String {
+        let (status, answer) = try await api(index, .post, "/auth/sign-in",
+                                             body: ["username": .string(name), "password": "correct horse battery"])
+        #expect(status == .ok, "sign-in of \(name)")
+        return try #require(answer["token"]?.stringValue)
+    }
+
     func read<T: Sendable>(_ index: Int, _ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         try await NodeStore(directory: directory(index), readers: 1).database.read(body)
     }

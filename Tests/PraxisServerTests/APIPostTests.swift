@@ -157,4 +157,26 @@ import Testing
         let cleo = try await t.signIn("cleo")
         #expect(try await t.call(.delete, path(id), token: cleo).status == .notFound, "not 403: the post does not exist for cleo")
     }
+
+    /// Found by the API fuzzer (Tests/APIFuzz): `DELETE /posts/{id}` with a document's id
+    /// tombstoned the object while the document stayed listed and downloadable, and `PATCH` would
+    /// have rewritten it as Markdown. Documents change only through `/documents/{id}`.
+    @Test func documentsAreNotEditedOrDeletedAsPosts() async throws {
+        try await t.accept("bob", in: "cloud")
+        let id = "https://praxis.test/objects/document-1"
+        try await t.store.database.write { db in
+            try ObjectRepository(db).upsert(StoredObject(
+                id: id, type: "Document", attributedTo: "https://praxis.test/users/bob",
+                audience: "https://praxis.test/communities/cloud", inReplyTo: nil, name: "Template", content: "",
+                published: Date(), updated: nil, document: Array("{}".utf8), originDomain: "praxis.test", kind: nil))
+        }
+        let bob = try await t.signIn("bob")
+        let edit = try await t.call(.patch, path(id), token: bob, body: ["content": "Rewritten"])
+        #expect(edit.status == .notFound)
+        #expect(errorMessage(edit)?.contains("is a document") == true)
+        #expect(try await t.call(.delete, path(id), token: bob).status == .notFound)
+        let stored = try await t.store.database.read { db in try ObjectRepository(db).find(id: id) }
+        #expect(stored?.deletedAt == nil)
+        #expect(stored?.content == "")
+    }
 }

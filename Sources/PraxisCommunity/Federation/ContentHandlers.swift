@@ -321,6 +321,14 @@ public struct AnnounceHandler: ActivityHandler {
 
     public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         let groupID = activity.actorID
+        // Only a community relays: a person's Announce (a boost) must not pass for the relay of a
+        // community that a local member happens to follow that person as.
+        if !context.isLocal(groupID) {
+            let announcer = try await context.directory.actor(id: groupID)
+            guard announcer.type == "Group" else {
+                throw ActivityRejection("only a community (Group) relays activities with Announce; \(groupID) is a \(announcer.type)")
+            }
+        }
         guard var inner = activity.json["object"] else { throw ActivityRejection("Announce needs an object") }
         if case .string(let url) = inner {
             inner = try await context.directory.fetchObject(url: url)

@@ -8,14 +8,19 @@ import PraxisStorage
 /// The inbox pipeline: everything that happens between an incoming POST and `202 Accepted`.
 ///
 /// Order (each step refuses with a 4xx and stores nothing):
-/// 1. media type is AS2 / JSON-LD / JSON (`415`);
-/// 2. the request is signed and names a key (`401`);
+/// 1. media type is AS2 / JSON-LD / JSON (`415`); the client address has not sent too many
+///    requests whose signature failed (`429`, see below);
+/// 2. the request is signed and names a key (`401`); the key's node has tokens left in its
+///    inbox bucket (`429` with `Retry-After`, checked without taking one);
 /// 3. the key's node is not blocked by the trust list (`403`, before any fetch; a cached decision
 ///    only when the key is in memory, see ``InboxTrustCache``);
 /// 4. the key is fetched or taken from the cache, and the signature verifies: digest of the body,
 ///    covered components, Date or `created` within ±1 hour, not expired (`401`); a failing
 ///    signature with a cached key refetches the key once, which handles key rotation;
-/// 5. the body parses as JSON within limits, with `id`, `type` and `actor` (`400`);
+///    A verified request then takes a token from its node's bucket (`429` when a burst emptied
+///    it meanwhile); a failed one takes a token from its client address's failure bucket;
+/// 5. the body parses as JSON within limits, with `id`, `type` and `actor` (`400`), and names at
+///    most so many recipients, tags and attachments (``ActivityLimits``, `400`);
 /// 6. the key's host is the actor's host, and the activity id is on the actor's host (`401`/`400`);
 /// 7. the same signature was not accepted before (replay, `401`), and the trust list, read again in
 ///    the transaction that persists the activity, still does not block the node (`403`);
@@ -24,6 +29,11 @@ import PraxisStorage
 ///    together share one transaction (``InboxWriter``, group commit); each answer waits for its
 ///    commit. One with nothing to process (no handler acts on its type, or its handler says so)
 ///    is stored already done in that transaction.
+///
+/// Rate limits come before any expensive work. Only verified requests are charged to a node, so
+/// someone naming another node's key id cannot spend that node's budget: the check before
+/// verification only looks at the bucket, and unverified failures are charged to the client
+/// address instead (``AbuseLimits/failedSignaturesPerAddress``).
 public final class InboxPipeline: Sendable {
     public static let maxBodySize = 512 * 1024
     public static let jsonLimits = JSONLimits(maxBytes: maxBodySize, maxDepth: 32, maxStringBytes: 256 * 1024,
@@ -39,6 +49,11 @@ public final class InboxPipeline: Sendable {
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
     let trustCache = InboxTrustCache()
+    /// Verified inbox requests per remote node.
+    let nodeLimiter: RateLimiter
+    /// Requests whose signature failed, per client address.
+    let failureLimiter: RateLimiter
+    let activityLimits: ActivityLimits
 
     /// An inbox whose activities are all queued for processing.
     /// - Parameter accepted: called after a transaction that persisted new activities committed,
@@ -65,16 +80,28 @@ public final class InboxPipeline: Sendable {
         self.accepted = accepted
         self.writer = InboxWriter(
             database: store.database, processor: processor, policy: policy, trustCache: trustCache, accepted: accepted)
+        let limits = store.configuration.effectiveLimits
+        self.nodeLimiter = RateLimiter(Self.rule(limits.inboxPerNode))
+        self.failureLimiter = RateLimiter(Self.rule(limits.failedSignaturesPerAddress))
+        self.activityLimits = ActivityLimits(limits)
     }
 
     /// A refusal: status and a message the remote operator can act on.
     struct Refusal: Error {
         let status: HTTPStatus
         let message: String
-        init(_ status: HTTPStatus, _ message: String) {
+        /// Seconds for `Retry-After` (on `429`).
+        var retryAfter: Int?
+        init(_ status: HTTPStatus, _ message: String, retryAfter: Int? = nil) {
             self.status = status
             self.message = message
+            self.retryAfter = retryAfter
         }
+    }
+
+    /// The limiter rule of a configured rate.
+    public static func rule(_ rate: AbuseLimits.Rate) -> RateLimiter.Rule {
+        RateLimiter.Rule(perSecond: rate.perSecond, burst: Double(rate.burst))
     }
 
     /// Runs the pipeline for a POST to `recipient` (the inbox URL path it was sent to).
@@ -83,6 +110,7 @@ public final class InboxPipeline: Sendable {
             let message = try await accept(request, recipient: recipient)
             return HTTPResponse(status: .accepted, contentType: "text/plain; charset=utf-8", body: message + "\n")
         } catch let refusal as Refusal {
+            if let retryAfter = refusal.retryAfter { return .tooManyRequests(refusal.message, retryAfter: retryAfter) }
             return .error(refusal.status, refusal.message)
         } catch {
             return .error(.internalServerError, "the activity could not be stored; retry later")
@@ -96,16 +124,28 @@ public final class InboxPipeline: Sendable {
         else {
             throw Refusal(.unsupportedMediaType, "send activities as application/activity+json")
         }
+        let address = request.clientAddress
+        if case .refused(let retryAfter) = failureLimiter.check(address) {
+            throw Refusal(
+                .tooManyRequests,
+                "too many requests from \(address) failed signature verification; fix the signatures, then retry after "
+                    + "\(retryAfter) s", retryAfter: retryAfter)
+        }
 
         let parsed: ParsedHTTPSignature
         do {
             parsed = try HTTPSignatureVerifier.parse(request)
         } catch {
+            _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the request must carry an HTTP signature (RFC 9421 or draft-cavage-12): \(error)")
         }
         let keyID = parsed.keyID
         guard let keyHost = try? HTTPClientURL(keyID).authority.lowercased() else {
+            _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
+        }
+        if case .refused(let retryAfter) = nodeLimiter.check(keyHost) {
+            throw nodeRefusal(keyHost, retryAfter: retryAfter)
         }
         guard keyHost != urls.domain.lowercased() else {
             let error = RemoteDirectory.localResource(keyID, localDomain: keyHost)
@@ -120,7 +160,16 @@ public final class InboxPipeline: Sendable {
             try checkTrust(of: keyHost, community: community)
         }
 
-        let (key, keyOwner, created, verification) = try await verify(request, parsed: parsed, keyHost: keyHost)
+        let (key, keyOwner, created, verification): (RemoteKey, RemoteActor, Date, String)
+        do {
+            (key, keyOwner, created, verification) = try await verify(request, parsed: parsed, keyHost: keyHost)
+        } catch let refusal as Refusal where refusal.status == .unauthorized {
+            _ = failureLimiter.take(address)
+            throw refusal
+        }
+        if case .refused(let retryAfter) = nodeLimiter.take(keyHost) {
+            throw nodeRefusal(keyHost, retryAfter: retryAfter)
+        }
 
         let activity: JSON
         do {
@@ -132,6 +181,7 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.badRequest, "the activity needs an \"id\" that is an http(s) URL")
         }
         guard let type = activity.asType else { throw Refusal(.badRequest, "the activity needs a \"type\"") }
+        if let violation = activityLimits.violation(in: activity) { throw Refusal(.badRequest, violation) }
         guard let actorID = activity["actor"]?.linkID else {
             throw Refusal(.badRequest, "the activity needs an \"actor\" that is an http(s) URL")
         }
@@ -166,6 +216,13 @@ public final class InboxPipeline: Sendable {
         case .stored:
             return "accepted"
         }
+    }
+
+    private func nodeRefusal(_ node: String, retryAfter: Int) -> Refusal {
+        Refusal(
+            .tooManyRequests,
+            "\(node) sends more than this node's inbox limit (\(nodeLimiter.rule)); retry after \(retryAfter) s",
+            retryAfter: retryAfter)
     }
 
     /// Reads the trust list for `domain` now, on the calling thread, and refuses a blocked node;

@@ -73,10 +73,16 @@ extension ActivityHandler {
     public func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool { true }
 }
 
-/// Works through the inbox queue in arrival order, one activity at a time, handing each to the
-/// handler for its type. Failures are retried a few times, then dead-lettered with the reason.
+/// Works through the inbox queue one activity at a time, handing each to the handler for its
+/// type. Failures are retried a few times, then dead-lettered with the reason.
+///
+/// Each batch is taken round-robin by origin node (``InboxRepository/pendingByOrigin(limit:)``):
+/// every node's activities keep their arrival order, and a node that floods the inbox takes one
+/// place per round, so other nodes' activities are processed within one batch of arriving.
 public final class InboxProcessor: Sendable {
     public static let maxAttempts = 5
+    /// Activities read from the queue per pass.
+    public static let batchSize = 100
 
     private let database: Database
     private let handlers: [String: any ActivityHandler]
@@ -163,7 +169,7 @@ public final class InboxProcessor: Sendable {
         while !stopped.withLock({ $0 }) {
             let batch: [InboxActivity]
             do {
-                batch = try await database.read { db in try InboxRepository(db).pending(limit: 100) }
+                batch = try await database.read { db in try InboxRepository(db).pendingByOrigin(limit: Self.batchSize) }
             } catch {
                 log("inbox: cannot read the queue: \(error)")
                 return

@@ -49,6 +49,13 @@ struct APIError: Error, Sendable, CustomStringConvertible {
 
     static func notFound(_ message: String) -> APIError { APIError(.notFound, "not_found", message) }
 
+    /// 429 with `Retry-After`: a rate limit or a sign-in lock-out.
+    static func rateLimited(_ message: String, retryAfter: Int) -> APIError {
+        var error = APIError(.tooManyRequests, "rate_limited", message)
+        error.headers["Retry-After"] = String(max(1, retryAfter))
+        return error
+    }
+
     var response: HTTPResponse {
         var body: JSONObject = ["code": .string(code), "message": .string(message)]
         if let field { body["field"] = .string(field) }

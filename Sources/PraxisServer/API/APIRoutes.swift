@@ -23,6 +23,8 @@ public struct APIRoutes: Sendable {
     let documents: DocumentService?
     let sessions: SessionService
     let passwordCost: PasswordHash.Cost
+    /// Per-address request limits (`429` with `Retry-After`).
+    let limiters: APILimiters
 
     /// - Parameters:
     ///   - social: the node's federating use cases; without them (route tests without federation)
@@ -38,6 +40,7 @@ public struct APIRoutes: Sendable {
         self.documents = documents
         self.passwordCost = passwordCost
         self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
+        self.limiters = APILimiters(store.configuration.effectiveLimits)
     }
 
     /// What an authenticated handler receives.
@@ -91,11 +94,14 @@ public struct APIRoutes: Sendable {
 
     // MARK: - Plumbing
 
-    /// Turns every error into the API's JSON error, and keeps answers out of shared caches.
+    /// Turns every error into the API's JSON error, and keeps answers out of shared caches. Every
+    /// API request first takes a token from its client address's bucket.
     func open(_ handler: @escaping Router.Handler) -> Router.Handler {
-        { request in
+        let limiters = limiters
+        return { request in
             var response: HTTPResponse
             do {
+                try limiters.admit(request)
                 response = try await handler(request)
             } catch {
                 response = APIError.from(error).response
@@ -151,6 +157,7 @@ public struct APIRoutes: Sendable {
         let body = try APIBody.parse(request)
         let username = try body.requiredString("username")
         let password = try body.requiredString("password")
+        try limiters.admitSignIn(request, username: username)
         let signedIn = try await sessions.signIn(
             username: username, password: password, userAgent: request.headers["User-Agent"] ?? "")
         return Self.json([
@@ -443,12 +450,23 @@ public struct APIRoutes: Sendable {
         return post
     }
 
+    /// The post the caller may edit or delete here: not a document, whose edits are new versions
+    /// and whose deletion must also retire its record and bytes (`/documents/{id}` does both); as
+    /// a post it would be rewritten as Markdown, or tombstoned while it stayed listed.
+    func findChangeablePost(_ request: HTTPRequest, _ context: Context) async throws -> StoredObject {
+        let post = try await findPost(request, context)
+        guard post.type != "Document" else {
+            throw APIError.notFound("\(post.id) is a document, not a post; documents are changed through /api/v1/documents")
+        }
+        try context.authorization.requireChange(post)
+        return post
+    }
+
     func editPost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
         let social = try requireSocial()
         let body = try APIBody.parse(request, maxBytes: APIBody.postMaxBytes)
         let content = try body.requiredString("content")
-        let post = try await findPost(request, context)
-        try context.authorization.requireChange(post)
+        let post = try await findChangeablePost(request, context)
         try await social.edit(member: context.username, objectID: post.id, content: content)
         let id = post.id
         let updated = try await store.database.read { db in try ObjectRepository(db).find(id: id) }
@@ -457,8 +475,7 @@ public struct APIRoutes: Sendable {
 
     func deletePost(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
         let social = try requireSocial()
-        let post = try await findPost(request, context)
-        try context.authorization.requireChange(post)
+        let post = try await findChangeablePost(request, context)
         try await social.delete(member: context.username, objectID: post.id)
         return Self.noContent
     }

@@ -11,6 +11,11 @@ import PraxisStorage
 /// Password hashing (scrypt, 50 to 100 ms and 32 MiB at the standard cost) runs on a global
 /// dispatch queue, outside Swift's cooperative pool, so a burst of sign-ins never stalls the
 /// other requests; the global queue runs at most one such job per core, which bounds memory too.
+///
+/// Failed sign-ins are counted per account name in the database (``SignInLockoutRepository``):
+/// after ``AbuseLimits/signInFailures`` of them the name is locked out for a while, doubling with
+/// each lock-out. The lock-out answer is the same whether or not the account exists, and it is
+/// given before the password is even hashed.
 struct SessionService: Sendable {
     static let defaultLifetime: TimeInterval = 30 * 86_400
     /// Wrong password, unknown name and inactive account all get this one message.
@@ -21,11 +26,21 @@ struct SessionService: Sendable {
     let store: NodeStore
     let accounts: AccountService
     let lifetime: TimeInterval
+    let lockout: SignInLockoutRepository.Policy
 
     init(store: NodeStore, passwordCost: PasswordHash.Cost, lifetime: TimeInterval) {
         self.store = store
         self.accounts = AccountService(store: store, passwordCost: passwordCost)
         self.lifetime = lifetime
+        self.lockout = SignInLockoutRepository.Policy(store.configuration.effectiveLimits)
+    }
+
+    /// The answer while a name is locked out; it says nothing about whether the account exists.
+    static func lockedOut(until: Date, now: Date = Date()) -> APIError {
+        let seconds = max(1, Int(until.timeIntervalSince(now).rounded(.up)))
+        return APIError.rateLimited(
+            "too many failed sign-ins for this name; try again in \(seconds) s, or ask an administrator to reset the password",
+            retryAfter: seconds)
     }
 
     /// An authenticated request's account and session.
@@ -41,15 +56,27 @@ struct SessionService: Sendable {
     }
 
     /// Checks the password and opens a session.
-    /// - Throws: `APIError` 401 with one message for every kind of refusal.
+    /// - Throws: `APIError` 401 with one message for every kind of refusal; 429 while the name is
+    ///   locked out after repeated failures.
     func signIn(username: String, password: String, userAgent: String) async throws -> SignedIn {
         let name = username.lowercased()
         guard !name.isEmpty, name.utf8.count <= Names.maxLength,
             password.utf8.count <= AccountService.maximumPasswordLength
         else { throw APIError.unauthenticated(Self.signInRefusal) }
+        if let until = try await store.database.read({ db in try SignInLockoutRepository(db).lockedUntil(name) }) {
+            throw Self.lockedOut(until: until)
+        }
         let accounts = accounts
         let valid = try await Self.offPool { try accounts.verifyPassword(username: name, password: password) }
-        guard valid else { throw APIError.unauthenticated(Self.signInRefusal) }
+        guard valid else {
+            let policy = lockout
+            try await store.database.write { db in
+                let lockouts = SignInLockoutRepository(db)
+                try lockouts.recordFailure(name, policy: policy)
+                try lockouts.prune()
+            }
+            throw APIError.unauthenticated(Self.signInRefusal)
+        }
         let token = SecureRandom.token(bytes: 32)
         let hash = SHA256.hash(Array(token.utf8))
         let expires = Date().addingTimeInterval(lifetime)
@@ -60,6 +87,7 @@ struct SessionService: Sendable {
             let session = try SessionRepository(db).insert(
                 tokenHash: hash, accountID: account.actor.id, expiresAt: expires, userAgent: agent)
             try AccountRepository(db).markActive(actorID: account.actor.id)
+            try SignInLockoutRepository(db).recordSuccess(name)
             // Sign-ins are rare next to other requests: a good moment to forget long-dead sessions.
             try SessionRepository(db).prune()
             return (session, account)
