@@ -69,7 +69,7 @@ public final class NodeFederation: Sendable {
         self.directory = directory
         self.delivery = delivery
         self.processor = processor
-        self.pipeline = InboxPipeline(store: store, directory: directory, accepted: { processor.wake() })
+        self.pipeline = InboxPipeline(store: store, directory: directory, processor: processor)
         self.context = context
         self.social = SocialService(context: context)
         self.membership = MembershipService(context: context)

@@ -32,15 +32,32 @@ public struct InboxRepository {
 
     /// Stores a verified activity. Returns false when an activity with that id was already
     /// received (the caller acknowledges it without storing anything).
+    /// - Parameter processed: store it already done (nothing is left to do for it; the row stays
+    ///   so that a redelivery is still recognised) rather than pending.
     public func insert(activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8],
-                       type: String? = nil, receivedAt: Date = Date()) throws -> Bool {
-        try db.run(
-            """
-            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
-            """,
-            activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds)
+                       type: String? = nil, receivedAt: Date = Date(), processed: Bool = false) throws -> Bool {
+        if processed {
+            try db.run(
+                """
+                INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at, state,
+                    processed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?) ON CONFLICT (activity_id) DO NOTHING
+                """,
+                activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds, receivedAt.unixSeconds)
+        } else {
+            try db.run(
+                """
+                INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
+                """,
+                activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds)
+        }
         return db.changes > 0
+    }
+
+    /// Whether any activity is waiting to be processed (one step down the pending index).
+    public func hasPending() throws -> Bool {
+        try db.queryOne("SELECT 1 FROM inbox_activities WHERE state = 'pending' LIMIT 1") != nil
     }
 
     public func contains(activityID: String) throws -> Bool {

@@ -70,6 +70,31 @@ import Testing
         }
     }
 
+    @Test(arguments: [SignatureProfile.rfc9421, .cavage], KeyKind.allCases)
+    func parsedOnceThenVerified(profile: SignatureProfile, key: KeyKind) throws {
+        let post = try signed(key: key, profile: profile)
+        let parsed = try HTTPSignatureVerifier.parse(post)
+        #expect(parsed.keyID == "https://a.example/actor#main-key")
+        #expect(parsed.profile == profile)
+        #expect(parsed.signature.count == (key == .ed25519 ? 64 : 256))
+        let result = try HTTPSignatureVerifier.verify(
+            post, parsed: parsed, authority: "b.example", scheme: "https", key: verificationKey(key), now: now)
+        #expect(result.keyID == parsed.keyID)
+        #expect(result.created == now)
+        // The parsed signature is checked against the request it is given: a changed body fails.
+        var tampered = post
+        tampered.body = Array(#"{"type":"Delete"}"#.utf8)
+        #expect(throws: HTTPSignatureError.self) {
+            try HTTPSignatureVerifier.verify(
+                tampered, parsed: parsed, authority: "b.example", scheme: "https", key: verificationKey(key), now: now)
+        }
+        // Unsigned or unparseable signature headers fail at parse time.
+        #expect(throws: HTTPSignatureError.self) { try HTTPSignatureVerifier.parse(HTTPRequest(method: .post, target: "/inbox")) }
+        var broken = post
+        broken.headers[profile == .rfc9421 ? "Signature-Input" : "Signature"] = "sig1=(\"@method\""
+        #expect(throws: HTTPSignatureError.self) { try HTTPSignatureVerifier.parse(broken) }
+    }
+
     @Test func signerNormalisesTheURL() throws {
         var headers = HTTPHeaders()
         try HTTPSigner.sign(

@@ -19,19 +19,29 @@ struct InboxBatchingTests {
         return InboxWriter.Entry(
             signatureHash: Array((signature ?? "signature \(index)").utf8), signatureCreated: created, activityID: id,
             type: type, actorID: "https://b.example/users/ana", originDomain: "b.example", recipient: "/inbox",
-            body: Array(body.utf8))
+            body: Array(body.utf8), json: (try? JSON.parse(Array(body.utf8))) ?? .null)
     }
 
     /// One creation time for every test signature, so that the same hash is the same signature.
     static let created = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
 
     /// A writer for `node`, which trusts b.example (the sender of every test entry).
-    static func writer(_ node: TestNode, cache: InboxTrustCache = InboxTrustCache(), accepted: @escaping @Sendable () -> Void = {})
-        throws -> InboxWriter
-    {
+    /// - Parameter processor: decides which activities need processing; nil queues them all.
+    static func writer(
+        _ node: TestNode, cache: InboxTrustCache = InboxTrustCache(), processor: InboxProcessor? = nil,
+        accepted: @escaping @Sendable () -> Void = {}
+    ) throws -> InboxWriter {
         try node.store.database.write { db in try TrustRepository(db).set(TrustEntry(domain: "b.example", level: .trusted)) }
         let policy = TrustPolicy(mode: node.store.configuration.federation, localDomain: node.store.configuration.domain)
-        return InboxWriter(database: node.store.database, policy: policy, trustCache: cache, accepted: accepted)
+        return InboxWriter(
+            database: node.store.database, processor: processor, policy: policy, trustCache: cache, accepted: accepted)
+    }
+
+    /// `activity_id` and `state` of every stored activity, in arrival order.
+    static func states(_ node: TestNode) async throws -> [String] {
+        try await node.store.database.read { db in
+            try db.query("SELECT state FROM inbox_activities ORDER BY seq").map { try $0.get("state", as: String.self) }
+        }
     }
 
     @Test func concurrentActivitiesAreEachStoredOnceAndReplaysAndDuplicatesRecognised() async throws {
@@ -177,16 +187,67 @@ struct InboxWriterTests {
         let processor = InboxProcessor(database: node.store.database, handlers: [recorder], log: { _ in })
         await processor.drain()
         #expect(recorder.seen == [["https://b.example/activities/2": 0]])
-        let states = try await node.store.database.read { db in
-            try db.query("SELECT state FROM inbox_activities ORDER BY seq").map { try $0.get("state", as: String.self) }
+        #expect(try await InboxBatchingTests.states(node) == ["done", "done"])
+    }
+
+    @Test func anActivityWithNothingToProcessIsStoredDoneWhileNothingEarlierIsPending() async throws {
+        let node = try TestNode()
+        let recorder = RecordingHandler(database: node.store.database)
+        let processor = InboxProcessor(
+            database: node.store.database, handlers: [recorder, SkippingHandler()], log: { _ in })
+        let wakes = Mutex(0)
+        let writer = try InboxBatchingTests.writer(node, processor: processor, accepted: { wakes.withLock { $0 += 1 } })
+        func announce(_ index: Int, object: String) throws -> InboxWriter.Entry {
+            var entry = InboxBatchingTests.entry(index, type: "Announce")
+            entry.json = try JSON.parse(Array(#"{"type":"Announce","object":"\#(object)"}"#.utf8))
+            return entry
         }
-        #expect(states == ["done", "done"])
+
+        // No handler acts on Like; the Announce handler says this one needs nothing: both done at once.
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isStored)
+        #expect(try await writer.store(try announce(2, object: SkippingHandler.skipped)).isStored)
+        #expect(try await InboxBatchingTests.states(node) == ["done", "done"])
+        #expect(wakes.withLock { $0 } == 0)
+        // Still recorded: a redelivery is a duplicate, its replay a replay.
+        #expect(try await writer.store(InboxBatchingTests.entry(1, signature: "fresh")).isDuplicate)
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isReplay)
+
+        // A handled one is queued (and wakes the processor); after it, everything waits its turn,
+        // since processing it could change what the later ones need.
+        #expect(try await writer.store(InboxBatchingTests.entry(3, type: "Follow")).isStored)
+        #expect(try await writer.store(InboxBatchingTests.entry(4)).isStored)
+        #expect(try await writer.store(try announce(5, object: SkippingHandler.skipped)).isStored)
+        #expect(try await InboxBatchingTests.states(node) == ["done", "done", "pending", "pending", "pending"])
+        #expect(wakes.withLock { $0 } == 3)
+
+        await processor.drain()
+        #expect(recorder.seen == [["https://b.example/activities/3": 0]])
+        #expect(try await InboxBatchingTests.states(node) == ["done", "done", "done", "done", "done"])
+        // Nothing pending any more: decided on receipt again.
+        #expect(try await writer.store(try announce(6, object: "https://b.example/notes/kept")).isStored)
+        #expect(try await writer.store(InboxBatchingTests.entry(7)).isStored)
+        #expect(try await InboxBatchingTests.states(node).suffix(2) == ["pending", "pending"])
+    }
+}
+
+/// Handles `Announce`; one of a skipped object needs no processing (handling it changes nothing).
+struct SkippingHandler: ActivityHandler {
+    static let skipped = "https://b.example/notes/skipped"
+    var activityTypes: Set<String> { ["Announce"] }
+
+    func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool {
+        activity.json["object"]?.stringValue != Self.skipped
+    }
+
+    func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
+        try await commit { _ in }
     }
 }
 
 extension InboxWriter.Outcome {
     var isStored: Bool { if case .stored = self { true } else { false } }
     var isReplay: Bool { if case .replay = self { true } else { false } }
+    var isDuplicate: Bool { if case .duplicate = self { true } else { false } }
 }
 
 /// Handles `Follow` by recording how many earlier activities were still pending at that moment.

@@ -20,6 +20,22 @@ public struct GroupContentHandler: ActivityHandler {
 
     public var activityTypes: Set<String> { ["Create", "Update", "Delete", "Like"] }
 
+    /// A `Like` of an object this node does not hold, addressed to none of its communities, is
+    /// acknowledged and ignored by ``handle(_:commit:)``: the inbox stores it done on receipt.
+    public func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool {
+        guard activity.type == "Like", let object = activity.json["object"] else { return true }
+        if let objectID = object.linkID, try ObjectRepository(db).find(id: objectID) != nil { return true }
+        return try Self.audienceCandidates(activity.json, object: object).contains {
+            try context.localActor($0, db: db)?.kind == .group
+        }
+    }
+
+    /// Where the activity says it belongs: its and its object's audience, then their addressees.
+    static func audienceCandidates(_ json: JSON, object: JSON) -> [String] {
+        [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
+            + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
+    }
+
     public func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         let json = activity.json
         guard let object = json["object"] else { throw ActivityRejection("\(activity.type) needs an object") }
@@ -31,8 +47,7 @@ public struct GroupContentHandler: ActivityHandler {
             try await WarningReceiver.receive(activity, note: object, context: context, commit: commit)
             return
         }
-        let candidates = [json["audience"]?.linkID, object["audience"]?.linkID].compactMap { $0 }
-            + json.addresses("to") + json.addresses("cc") + object.addresses("to") + object.addresses("cc")
+        let candidates = Self.audienceCandidates(json, object: object)
         let context = context
         let actorID = activity.actorID
         // The stored object decides whose proof an Update or Delete needs: its original author's.

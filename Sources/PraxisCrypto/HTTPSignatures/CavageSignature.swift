@@ -297,7 +297,17 @@ public enum CavageSignature {
         method: HTTPMethod, target: String, headers: HTTPHeaders, policy: CavageSignaturePolicy, now: Date,
         keyResolver: (_ keyID: String) throws -> CavageVerificationKey?
     ) throws -> VerifiedCavageSignature {
-        let parsed = try header(in: headers)
+        try verify(
+            method: method, target: target, headers: headers, parsed: header(in: headers), policy: policy, now: now,
+            keyResolver: keyResolver)
+    }
+
+    /// ``verify(method:target:headers:policy:now:keyResolver:)`` with the signature header already
+    /// parsed from `headers`.
+    static func verify(
+        method: HTTPMethod, target: String, headers: HTTPHeaders, parsed: CavageSignatureHeader,
+        policy: CavageSignaturePolicy, now: Date, keyResolver: (_ keyID: String) throws -> CavageVerificationKey?
+    ) throws -> VerifiedCavageSignature {
         let algorithm = parsed.algorithm?.lowercased() ?? "hs2019"
         guard algorithm == "hs2019" || algorithm == "rsa-sha256" else {
             throw HTTPSignatureError(.unsupportedAlgorithm, "cavage algorithm '\(parsed.algorithm ?? "")' is not supported (use rsa-sha256 or hs2019)")

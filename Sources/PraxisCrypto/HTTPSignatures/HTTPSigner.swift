@@ -88,13 +88,42 @@ public struct HTTPSigner: Sendable {
     }
 }
 
+/// The signature headers of a request, parsed once: the key id to fetch the key by, and
+/// everything ``HTTPSignatureVerifier/verify(_:parsed:authority:scheme:key:now:maxSkew:)`` needs,
+/// so that a verifier that looks up the key first does not parse the structured fields again.
+public struct ParsedHTTPSignature: Sendable {
+    enum Storage: Sendable {
+        case rfc9421(MessageSignature.Selected)
+        case cavage(CavageSignatureHeader)
+    }
+
+    let storage: Storage
+    /// The signature's `keyid` (RFC 9421) or `keyId` (cavage).
+    public let keyID: String
+
+    public var profile: SignatureProfile {
+        switch storage {
+        case .rfc9421: .rfc9421
+        case .cavage: .cavage
+        }
+    }
+
+    /// The raw signature bytes: what a replay repeats.
+    public var signature: [UInt8] {
+        switch storage {
+        case .rfc9421(let selected): selected.signature
+        case .cavage(let header): header.signature
+        }
+    }
+}
+
 /// Verifies incoming federation requests signed with either profile.
 ///
 /// ```swift
-/// let keyID = try HTTPSignatureVerifier.keyID(of: request)
-/// let key = try await keys.fetch(keyID)          // cached
-/// let result = try HTTPSignatureVerifier.verify(request, authority: "node.example", scheme: "https",
-///                                               key: key, now: Date())
+/// let parsed = try HTTPSignatureVerifier.parse(request)
+/// let key = try await keys.fetch(parsed.keyID)   // cached
+/// let result = try HTTPSignatureVerifier.verify(request, parsed: parsed, authority: "node.example",
+///                                               scheme: "https", key: key, now: Date())
 /// ```
 public struct HTTPSignatureVerifier: Sendable {
     public struct Result: Sendable {
@@ -116,18 +145,43 @@ public struct HTTPSignatureVerifier: Sendable {
         throw HTTPSignatureError(.missingSignature, "the request is not signed (no Signature-Input, Signature or Authorization: Signature header)")
     }
 
-    /// The key id of the request's signature, without checking anything cryptographic, so that the
-    /// caller can fetch (or find in its cache) the key first.
-    public static func keyID(of request: HTTPRequest) throws -> String {
+    /// Parses the request's signature headers without checking anything cryptographic, so that the
+    /// caller can fetch (or find in its cache) the key named by ``ParsedHTTPSignature/keyID`` first.
+    /// - Throws: ``HTTPSignatureError``: the request is not signed, or its signature headers do not
+    ///   parse or name no key.
+    public static func parse(_ request: HTTPRequest) throws -> ParsedHTTPSignature {
         switch try profile(of: request) {
-        case .rfc9421: return try MessageSignature.keyID(of: request.headers).keyID
-        case .cavage: return try CavageSignature.header(in: request.headers).keyID
+        case .rfc9421:
+            let selected = try MessageSignature.select(request.headers, label: nil)
+            let keyID = try MessageSignature.stringParameter("keyid", in: selected.input.parameters, label: selected.label)
+            guard let keyID else {
+                throw HTTPSignatureError(.malformedSignature, "Signature-Input \(selected.label) has no keyid parameter")
+            }
+            return ParsedHTTPSignature(storage: .rfc9421(selected), keyID: keyID)
+        case .cavage:
+            let header = try CavageSignature.header(in: request.headers)
+            return ParsedHTTPSignature(storage: .cavage(header), keyID: header.keyID)
         }
     }
 
-    /// Verifies `request` as received by a node reachable at `scheme://authority`.
+    /// The key id of the request's signature (``parse(_:)`` when the signature is verified next).
+    public static func keyID(of request: HTTPRequest) throws -> String {
+        try parse(request).keyID
+    }
+
+    /// Verifies `request` as received by a node reachable at `scheme://authority`; parses its
+    /// signature headers first (see ``verify(_:parsed:authority:scheme:key:now:maxSkew:)``).
+    public static func verify(
+        _ request: HTTPRequest, authority: String, scheme: String, key: HTTPVerificationKey, now: Date,
+        maxSkew: TimeInterval = 3600
+    ) throws -> Result {
+        try verify(request, parsed: parse(request), authority: authority, scheme: scheme, key: key, now: now, maxSkew: maxSkew)
+    }
+
+    /// Verifies `request`, whose signature headers ``parse(_:)`` returned as `parsed`, as received
+    /// by a node reachable at `scheme://authority`.
     ///
-    /// Enforces, in this order: a signature is present and well formed; `@method` and `@target-uri`
+    /// Enforces, in this order: `@method` and `@target-uri`
     /// (RFC 9421) or `(request-target)`, `host` and `date`/`(created)` (cavage) are covered, plus the
     /// digest header when the request has a body or is a POST; the signed creation time is within
     /// `maxSkew` of `now` and the signature has not expired; the signature is valid for `key`; the
@@ -135,19 +189,18 @@ public struct HTTPSignatureVerifier: Sendable {
     /// which is built from `authority`, so a request meant for another node fails the signature).
     /// - Throws: ``HTTPSignatureError`` with a message for the remote operator.
     public static func verify(
-        _ request: HTTPRequest, authority: String, scheme: String, key: HTTPVerificationKey, now: Date,
-        maxSkew: TimeInterval = 3600
+        _ request: HTTPRequest, parsed: ParsedHTTPSignature, authority: String, scheme: String, key: HTTPVerificationKey,
+        now: Date, maxSkew: TimeInterval = 3600
     ) throws -> Result {
-        let profile = try profile(of: request)
         let needsDigest = !request.body.isEmpty || request.method == .post
-        switch profile {
-        case .rfc9421:
+        switch parsed.storage {
+        case .rfc9421(let selected):
             var required = ["@method", "@target-uri"]
             if needsDigest { required.append("content-digest") }
             let policy = MessageSignaturePolicy(
                 requiredComponents: required, requiresCreated: true, maximumAge: maxSkew, maximumClockSkew: maxSkew)
             let message = SignatureMessage.request(request, scheme: scheme, authority: authority)
-            let verified = try MessageSignature.verify(message, policy: policy, now: now) { _, declared in
+            let verified = try MessageSignature.verify(message, selected: selected, policy: policy, now: now) { _, declared in
                 switch key {
                 case .ed25519(let ed): return .ed25519(ed)
                 case .rsa(let rsa): return declared == .rsaPSSSHA512 ? .rsaPSSSHA512(rsa) : .rsaPKCS1v15SHA256(rsa)
@@ -162,13 +215,14 @@ public struct HTTPSignatureVerifier: Sendable {
             return Result(
                 keyID: verified.keyID, profile: .rfc9421, created: verified.created,
                 coveredComponents: verified.coveredComponents.map(\.description), label: verified.label)
-        case .cavage:
+        case .cavage(let header):
             var required = ["(request-target)", "host"]
             if needsDigest { required.append("digest") }
             let policy = CavageSignaturePolicy(
                 requiredHeaders: required, requiresDateOrCreated: true, maximumAge: maxSkew, maximumClockSkew: maxSkew)
             let verified = try CavageSignature.verify(
-                method: request.method, target: request.target, headers: request.headers, policy: policy, now: now
+                method: request.method, target: request.target, headers: request.headers, parsed: header, policy: policy,
+                now: now
             ) { _ in
                 switch key {
                 case .ed25519(let ed): return .ed25519(ed)

@@ -129,12 +129,15 @@ enum SignatureBase {
     ) throws -> [UInt8] {
         var base: [UInt8] = []
         base.reserveCapacity(256)
-        var seen = Set<String>(minimumCapacity: components.count)
+        // A handful of components: a list compares faster than a set hashes.
+        var seen: [String] = []
+        seen.reserveCapacity(components.count)
         for component in components {
             let identifier = try component.serialized
-            guard seen.insert(identifier).inserted else {
+            guard !seen.contains(identifier) else {
                 throw HTTPSignatureError(.invalidComponent, "component \(component) is covered twice")
             }
+            seen.append(identifier)
             let value = try componentValue(component, of: message)
             base.append(contentsOf: identifier.utf8)
             base.append(contentsOf: ": ".utf8)
@@ -151,7 +154,7 @@ enum SignatureBase {
     }
 
     static func componentValue(_ component: MessageComponent, of message: SignatureMessage) throws -> String {
-        guard component.name == component.name.lowercased(), !component.name.isEmpty else {
+        guard !component.name.isEmpty, !component.name.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else {
             throw HTTPSignatureError(.invalidComponent, "component name '\(component.name)' must be lowercase")
         }
         for key in component.parameters.keys where key == "req" || key == "tr" {

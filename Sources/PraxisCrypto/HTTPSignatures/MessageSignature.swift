@@ -180,7 +180,15 @@ public enum MessageSignature {
         _ message: SignatureMessage, label: String? = nil, policy: MessageSignaturePolicy, now: Date,
         keyResolver: (_ keyID: String, _ declaredAlgorithm: MessageSignatureAlgorithm?) throws -> MessageVerificationKey?
     ) throws -> VerifiedMessageSignature {
-        let selected = try select(message.headers, label: label)
+        try verify(message, selected: select(message.headers, label: label), policy: policy, now: now, keyResolver: keyResolver)
+    }
+
+    /// ``verify(_:label:policy:now:keyResolver:)`` of a signature already selected from the
+    /// message's headers (the inbox parses them once, for the key id and for verification).
+    static func verify(
+        _ message: SignatureMessage, selected: Selected, policy: MessageSignaturePolicy, now: Date,
+        keyResolver: (_ keyID: String, _ declaredAlgorithm: MessageSignatureAlgorithm?) throws -> MessageVerificationKey?
+    ) throws -> VerifiedMessageSignature {
         let name = selected.label
         let params = selected.input.parameters
 
@@ -278,7 +286,7 @@ public enum MessageSignature {
         }
     }
 
-    struct Selected {
+    struct Selected: Sendable {
         var label: String
         var input: StructuredFields.InnerList
         var signature: [UInt8]

@@ -297,6 +297,12 @@ public enum StructuredFields {
             out += value.description
         case .string(let value):
             out += "\""
+            // The usual string (a key id, a component name) needs no escape: appended whole.
+            if value.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
+                out += value
+                out += "\""
+                return
+            }
             for scalar in value.unicodeScalars {
                 guard scalar.value >= 0x20, scalar.value <= 0x7E else {
                     throw StructuredFieldError("strings may only hold printable ASCII", offset: nil)

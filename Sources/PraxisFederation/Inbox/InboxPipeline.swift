@@ -27,7 +27,8 @@ import PraxisStorage
 /// 8. the activity is persisted, deduplicated by id, and `202` is returned. Processing happens
 ///    later from the persisted queue, so a crash after `202` loses nothing. Activities arriving
 ///    together share one transaction (``InboxWriter``, group commit); each answer waits for its
-///    commit.
+///    commit. One with nothing to process (no handler acts on its type, or its handler says so)
+///    is stored already done in that transaction.
 ///
 /// Rate limits come before any expensive work. Only verified requests are charged to a node, so
 /// someone naming another node's key id cannot spend that node's budget: the check before
@@ -54,9 +55,22 @@ public final class InboxPipeline: Sendable {
     let failureLimiter: RateLimiter
     let activityLimits: ActivityLimits
 
+    /// An inbox whose activities are all queued for processing.
     /// - Parameter accepted: called after a transaction that persisted new activities committed,
     ///   once per transaction (wakes the processor).
-    public init(store: NodeStore, directory: RemoteDirectory, accepted: @escaping @Sendable () -> Void) {
+    public convenience init(store: NodeStore, directory: RemoteDirectory, accepted: @escaping @Sendable () -> Void) {
+        self.init(store: store, directory: directory, processor: nil, accepted: accepted)
+    }
+
+    /// An inbox feeding `processor`: activities it has nothing to do for are stored already done
+    /// (see ``InboxWriter``), and it is woken once per transaction that queued new ones.
+    public convenience init(store: NodeStore, directory: RemoteDirectory, processor: InboxProcessor) {
+        self.init(store: store, directory: directory, processor: processor, accepted: { processor.wake() })
+    }
+
+    private init(
+        store: NodeStore, directory: RemoteDirectory, processor: InboxProcessor?, accepted: @escaping @Sendable () -> Void
+    ) {
         self.store = store
         self.directory = directory
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
@@ -64,7 +78,8 @@ public final class InboxPipeline: Sendable {
         self.authenticator = RequestAuthenticator(
             directory: directory, authority: store.configuration.domain, scheme: store.configuration.scheme)
         self.accepted = accepted
-        self.writer = InboxWriter(database: store.database, policy: policy, trustCache: trustCache, accepted: accepted)
+        self.writer = InboxWriter(
+            database: store.database, processor: processor, policy: policy, trustCache: trustCache, accepted: accepted)
         let limits = store.configuration.effectiveLimits
         self.nodeLimiter = RateLimiter(Self.rule(limits.inboxPerNode))
         self.failureLimiter = RateLimiter(Self.rule(limits.failedSignaturesPerAddress))
@@ -117,13 +132,14 @@ public final class InboxPipeline: Sendable {
                     + "\(retryAfter) s", retryAfter: retryAfter)
         }
 
-        let keyID: String
+        let parsed: ParsedHTTPSignature
         do {
-            keyID = try HTTPSignatureVerifier.keyID(of: request)
+            parsed = try HTTPSignatureVerifier.parse(request)
         } catch {
             _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the request must carry an HTTP signature (RFC 9421 or draft-cavage-12): \(error)")
         }
+        let keyID = parsed.keyID
         guard let keyHost = try? HTTPClientURL(keyID).authority.lowercased() else {
             _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
@@ -146,7 +162,7 @@ public final class InboxPipeline: Sendable {
 
         let (key, keyOwner, created, verification): (RemoteKey, RemoteActor, Date, String)
         do {
-            (key, keyOwner, created, verification) = try await verify(request, keyID: keyID, keyHost: keyHost)
+            (key, keyOwner, created, verification) = try await verify(request, parsed: parsed, keyHost: keyHost)
         } catch let refusal as Refusal where refusal.status == .unauthorized {
             _ = failureLimiter.take(address)
             throw refusal
@@ -189,7 +205,7 @@ public final class InboxPipeline: Sendable {
 
         let entry = InboxWriter.Entry(
             signatureHash: SHA256.hash(Array(verification.utf8)), signatureCreated: created, activityID: activityID,
-            type: type, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body)
+            type: type, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body, json: activity)
         switch try await writer.store(entry) {
         case .blocked(let refusal):
             throw Refusal(.forbidden, refusal)
@@ -233,13 +249,13 @@ public final class InboxPipeline: Sendable {
     /// reading the trust list again: that fetch goes to the network).
     /// - Returns: the key, its owner, the signature's signed creation time, and the signature
     ///   header values (for replay detection).
-    private func verify(_ request: HTTPRequest, keyID: String, keyHost: String) async throws
+    private func verify(_ request: HTTPRequest, parsed: ParsedHTTPSignature, keyHost: String) async throws
         -> (RemoteKey, RemoteActor, Date, String)
     {
         let signatureValue = (request.headers.values(for: "Signature") + request.headers.values(for: "Signature-Input")
             + request.headers.values(for: "Authorization")).joined(separator: "\n")
         do {
-            let signer = try await authenticator.verify(request, keyID: keyID, hostChecked: true) {
+            let signer = try await authenticator.verify(request, parsed: parsed, hostChecked: true) {
                 try self.checkTrust(of: keyHost)
             }
             // Verification requires a signed creation time; without one a replay key could not

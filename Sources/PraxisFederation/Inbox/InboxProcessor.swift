@@ -59,6 +59,18 @@ public protocol ActivityHandler: Sendable {
     /// Does network work first (fetching actors or objects), then writes through `commit`.
     /// Throw `ActivityRejection` to refuse permanently; any other error is retried.
     func handle(_ activity: InboundActivity, commit: InboxCommit) async throws
+    /// Whether `activity`, about to be persisted, needs ``handle(_:commit:)`` at all: false only
+    /// when handling it would change nothing and reject nothing (a `Like` of something this node
+    /// does not hold, addressed to none of its communities), so that it is stored already done.
+    ///
+    /// Asked inside the transaction that persists the activity, with the database alone (no
+    /// network), only when no earlier activity is still pending (processing those first could
+    /// change the answer); `activity.seq` is 0 there. The default is true: everything is handled.
+    func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool
+}
+
+extension ActivityHandler {
+    public func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool { true }
 }
 
 /// Works through the inbox queue one activity at a time, handing each to the handler for its
@@ -98,6 +110,15 @@ public final class InboxProcessor: Sendable {
         for handler in handlers { for type in handler.activityTypes { byType[type] = handler } }
         self.handlers = byType
         self.log = log
+    }
+
+    /// Whether `activity`, about to be persisted, has anything to be processed: false for a type
+    /// no handler acts on (acknowledged and ignored, as ActivityPub allows) or one its handler
+    /// says needs nothing (see ``ActivityHandler/needsProcessing(_:db:)``, whose conditions hold
+    /// for the caller, the inbox writer).
+    func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool {
+        guard let handler = handlers[activity.type] else { return false }
+        return try handler.needsProcessing(activity, db: db)
     }
 
     /// Starts the worker; pending activities left by a previous run are processed first.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
 import Synchronization
@@ -18,6 +19,12 @@ import Synchronization
 /// pipeline's earlier check may come from ``InboxTrustCache``, and this one is exact (a node
 /// blocked a moment ago gets nothing persisted). Replay keys of signatures too old to pass the
 /// clock check are pruned here now and then, in one range delete at the old end of their index.
+///
+/// An activity with nothing to process (a type no handler acts on, or one its handler says needs
+/// nothing, see ``ActivityHandler/needsProcessing(_:db:)``) is stored already done, in this same
+/// transaction: its row still deduplicates redeliveries, and the processor neither reads nor
+/// writes it again. That is decided only while no earlier activity is pending, so that the
+/// answer cannot depend on processing still to come.
 final class InboxWriter: Sendable {
     /// A verified activity to store.
     struct Entry: Sendable {
@@ -31,6 +38,8 @@ final class InboxWriter: Sendable {
         var originDomain: String
         var recipient: String
         var body: [UInt8]
+        /// The parsed body, for deciding whether it needs processing.
+        var json: JSON
     }
 
     /// What happened to one entry.
@@ -74,6 +83,8 @@ final class InboxWriter: Sendable {
     }
 
     private let database: Database
+    /// Decides which activities need processing; nil: all of them do.
+    private let processor: InboxProcessor?
     private let policy: TrustPolicy
     private let trustCache: InboxTrustCache
     private let writerState = Mutex(WriterState())
@@ -85,8 +96,12 @@ final class InboxWriter: Sendable {
 
     /// - Parameter accepted: called after a transaction that stored new activities committed
     ///   (wakes the processor once per transaction rather than once per activity).
-    init(database: Database, policy: TrustPolicy, trustCache: InboxTrustCache, accepted: @escaping @Sendable () -> Void) {
+    init(
+        database: Database, processor: InboxProcessor?, policy: TrustPolicy, trustCache: InboxTrustCache,
+        accepted: @escaping @Sendable () -> Void
+    ) {
         self.database = database
+        self.processor = processor
         self.policy = policy
         self.trustCache = trustCache
         self.accepted = accepted
@@ -144,7 +159,7 @@ final class InboxWriter: Sendable {
             let housekeeping = writerState.withLock { $0 }
             let prune = housekeeping.lastPrune.timeIntervalSinceNow < -Self.pruneInterval
             do {
-                let (outcomes, decisions, legacy) = try database.write { db in
+                let (outcomes, decisions, legacy, queued) = try database.write { db in
                     try writeBatch(entries, db: db, prune: prune, legacySignatures: housekeeping.legacySignatures)
                 }
                 writerState.withLock { state in
@@ -152,7 +167,7 @@ final class InboxWriter: Sendable {
                     if prune { state.lastPrune = Date() }
                 }
                 for (domain, decision) in decisions { trustCache.remember(decision, for: domain) }
-                if outcomes.contains(where: { if case .success(.stored) = $0 { true } else { false } }) { accepted() }
+                if queued { accepted() }
                 for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(with: outcome) }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
@@ -162,8 +177,10 @@ final class InboxWriter: Sendable {
 
     /// One batch inside the writer's transaction: the trust decision of each node in it, then each
     /// entry in its own savepoint.
+    /// - Returns: the outcomes, the trust decisions read, whether legacy replay keys remain, and
+    ///   whether an activity was queued for the processor.
     private func writeBatch(_ entries: [Entry], db: Connection, prune: Bool, legacySignatures: Bool) throws
-        -> ([Result<Outcome, any Error>], [String: InboxTrustCache.Decision], Bool)
+        -> ([Result<Outcome, any Error>], [String: InboxTrustCache.Decision], Bool, Bool)
     {
         let inbox = InboxRepository(db)
         if prune {
@@ -176,23 +193,48 @@ final class InboxWriter: Sendable {
         for entry in entries where decisions[entry.originDomain] == nil {
             decisions[entry.originDomain] = try policy.decision(for: entry.originDomain, db: db)
         }
+        // Once something is pending, everything after it in this batch is queued too (order).
+        var mayFinish = try processor != nil && !inbox.hasPending()
+        var queued = false
+        let now = Date()
         let outcomes = entries.map { entry -> Result<Outcome, any Error> in
             if let decision = decisions[entry.originDomain], decision.level == .blocked {
                 return .success(.blocked(decision.refusal))
             }
-            return Result { try db.transaction { try Self.write(entry, db: db, checkLegacy: legacy) } }
+            return Result {
+                try db.transaction {
+                    let (outcome, pending) = try write(entry, db: db, checkLegacy: legacy, mayFinish: mayFinish, now: now)
+                    if pending {
+                        queued = true
+                        mayFinish = false
+                    }
+                    return outcome
+                }
+            }
         }
-        return (outcomes, decisions, legacy)
+        return (outcomes, decisions, legacy, queued)
     }
 
-    private static func write(_ entry: Entry, db: Connection, checkLegacy: Bool) throws -> Outcome {
+    /// Records the signature and stores the activity, already done when `mayFinish` and nothing
+    /// needs processing. - Returns: the outcome, and whether the activity was queued as pending.
+    private func write(_ entry: Entry, db: Connection, checkLegacy: Bool, mayFinish: Bool, now: Date) throws
+        -> (Outcome, Bool)
+    {
         let inbox = InboxRepository(db)
         guard try inbox.recordSignature(hash: entry.signatureHash, created: entry.signatureCreated, checkLegacy: checkLegacy)
-        else { return .replay }
+        else { return (.replay, false) }
+        var finished = false
+        if mayFinish, let processor {
+            let activity = InboundActivity(
+                seq: 0, id: entry.activityID, type: entry.type, actorID: entry.actorID, originDomain: entry.originDomain,
+                recipient: entry.recipient, json: entry.json)
+            // A failing check leaves the activity to the processor, which decides in full.
+            finished = !((try? processor.needsProcessing(activity, db: db)) ?? true)
+        }
         let inserted = try inbox.insert(
             activityID: entry.activityID, actorID: entry.actorID, originDomain: entry.originDomain, recipient: entry.recipient,
-            body: entry.body, type: entry.type)
-        return inserted ? .stored : .duplicate
+            body: entry.body, type: entry.type, receivedAt: now, processed: finished)
+        return inserted ? (.stored, !finished) : (.duplicate, false)
     }
 }
 

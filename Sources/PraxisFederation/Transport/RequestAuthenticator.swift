@@ -34,15 +34,18 @@ public struct RequestAuthenticator: Sendable {
         public var created: Date?
     }
 
-    /// Verifies `request`'s signature made with `keyID`.
+    /// Verifies `request`'s signature, whose headers ``HTTPSignatureVerifier/parse(_:)`` returned
+    /// as `parsed` (parsed once: the caller needed the key id before).
     /// - Parameter beforeRefetch: called before the key is fetched again because the signature
     ///   failed with the cached key; what it throws is thrown as is (the inbox rereads the trust
     ///   list there, since that fetch goes to the network).
     /// - Throws: `Failure` when the key cannot be obtained, is retired, or the signature does not
     ///   verify (digest, covered components, clock window, cryptographic check).
     public func verify(
-        _ request: HTTPRequest, keyID: String, hostChecked: Bool = false, beforeRefetch: (() throws -> Void)? = nil
+        _ request: HTTPRequest, parsed: ParsedHTTPSignature, hostChecked: Bool = false,
+        beforeRefetch: (() throws -> Void)? = nil
     ) async throws -> Signer {
+        let keyID = parsed.keyID
         var refreshed = false
         while true {
             let key: RemoteKey
@@ -62,7 +65,7 @@ public struct RequestAuthenticator: Sendable {
                 }
             do {
                 let result = try HTTPSignatureVerifier.verify(
-                    request, authority: authority, scheme: scheme, key: verificationKey, now: Date(),
+                    request, parsed: parsed, authority: authority, scheme: scheme, key: verificationKey, now: Date(),
                     maxSkew: Self.maxClockSkew)
                 return Signer(key: key, owner: owner, created: result.created)
             } catch let error as HTTPSignatureError {
@@ -83,13 +86,13 @@ public struct RequestAuthenticator: Sendable {
         guard request.headers.contains("Signature") || request.headers.contains("Signature-Input")
             || (request.headers["Authorization"]?.lowercased().hasPrefix("signature") ?? false)
         else { return nil }
-        let keyID: String
+        let parsed: ParsedHTTPSignature
         do {
-            keyID = try HTTPSignatureVerifier.keyID(of: request)
+            parsed = try HTTPSignatureVerifier.parse(request)
         } catch {
             throw Failure(message: "the signature headers do not parse: \(error)")
         }
-        let signer = try await verify(request, keyID: keyID)
+        let signer = try await verify(request, parsed: parsed)
         return signer.owner.domain.lowercased()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import PraxisFederation
 import PraxisHTTP
+import PraxisSQLite
 
 /// The in-process measurements of a running node, shared by the HTTP server (status counts and
 /// latency), the inbox route (activities received, time to verify and persist) and the inbox
@@ -50,5 +51,9 @@ struct MeasuredActivityHandler: ActivityHandler {
 
     func handle(_ activity: InboundActivity, commit: InboxCommit) async throws {
         try await NodeMetrics.time(histogram) { try await inner.handle(activity, commit: commit) }
+    }
+
+    func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool {
+        try inner.needsProcessing(activity, db: db)
     }
 }
