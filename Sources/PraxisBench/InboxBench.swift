@@ -109,12 +109,6 @@ enum InboxBench {
         try await store.database.write { db in
             try TrustRepository(db).set(TrustEntry(domain: remote.authority, level: .trusted, note: "praxis-bench inbox"))
         }
-        // One fake node stands for the senders of every activity: its per-node inbox rate limit
-        // (50/s by default, see the flood bench) would refuse almost all of them.
-        var configuration = store.configuration
-        configuration.limits = configuration.effectiveLimits
-        configuration.limits?.inboxPerNode = .init(perSecond: 1_000_000, burst: 1_000_000)
-        try configuration.save(to: directory)
         let log = Mutex<[String]>([])
         let node = try PraxisNode(
             directory: directory, listen: .init(host: "127.0.0.1", port: port), log: { line in log.withLock { $0.append(line) } })
