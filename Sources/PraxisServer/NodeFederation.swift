@@ -62,6 +62,12 @@ public final class NodeFederation: Sendable {
                 FollowHandler(context: context), GroupContentHandler(context: context), AnnounceHandler(context: context),
                 InviteHandler(context: context), FlagHandler(context: context), BlockHandler(context: context),
             ] as [any ActivityHandler]).map { MeasuredActivityHandler(inner: $0, histogram: metrics.inboxProcessing) },
+            refusal: { domain in
+                // A failed read refuses nothing here: the handler reads the same database and is retried.
+                guard let level = try? database.read({ db in try policy.level(of: domain, db: db) }), level == .blocked
+                else { return nil }
+                return "\(domain) has been blocked by this node's trust list since the activity arrived"
+            },
             log: log)
         self.client = client
         self.keyring = keyring

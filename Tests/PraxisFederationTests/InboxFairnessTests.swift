@@ -56,6 +56,25 @@ struct InboxFairnessTests {
             == (0..<1_000).map { "https://a.example/activities/\($0)" })
         #expect(try await node.store.database.read { try InboxRepository($0).pendingCount() } == 0)
     }
+
+    /// Activities queued before their node was blocked are not processed: they go to the dead
+    /// letters with the reason, and other nodes' activities are processed as usual.
+    @Test func activitiesQueuedBeforeABlockAreNotProcessed() async throws {
+        let node = try TestStore()
+        try await Self.enqueue(3, from: "a.example", into: node.store)
+        try await Self.enqueue(1, from: "b.example", into: node.store)
+        let handler = OrderRecorder()
+        let processor = InboxProcessor(
+            database: node.store.database, handlers: [handler],
+            refusal: { $0 == "a.example" ? "a.example has been blocked by this node's trust list since the activity arrived" : nil },
+            log: { _ in })
+        await processor.drain()
+        #expect(handler.order == ["https://b.example/activities/0"])
+        let dead = try await node.store.database.read { try InboxRepository($0).deadLetters() }
+        #expect(dead.count == 3)
+        #expect(dead.allSatisfy { $0.reason == "not processed: a.example has been blocked by this node's trust list since the activity arrived" })
+        #expect(try await node.store.database.read { try InboxRepository($0).pendingCount() } == 0)
+    }
 }
 
 /// Handles `Follow` by recording the order activities arrive in.

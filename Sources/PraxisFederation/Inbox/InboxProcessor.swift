@@ -104,7 +104,18 @@ public final class InboxProcessor: Sendable {
     /// How often activities waiting for a retry are tried again without a new arrival.
     public static let retryInterval: Duration = .seconds(15)
 
-    public init(database: Database, handlers: [any ActivityHandler], log: @escaping @Sendable (String) -> Void) {
+    /// Says why activities from a node may no longer be processed (it was blocked after they
+    /// arrived), or nil; read when each activity is taken from the queue, so a trust change also
+    /// stops what is already queued.
+    private let refusal: @Sendable (String) -> String?
+
+    /// - Parameter refusal: the trust check at processing time (origin domain → reason to refuse);
+    ///   by default every queued activity is processed.
+    public init(
+        database: Database, handlers: [any ActivityHandler], refusal: @escaping @Sendable (String) -> String? = { _ in nil },
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.refusal = refusal
         self.database = database
         var byType: [String: any ActivityHandler] = [:]
         for handler in handlers { for type in handler.activityTypes { byType[type] = handler } }
@@ -231,6 +242,10 @@ public final class InboxProcessor: Sendable {
 
     /// Hands one parsed activity to its handler; true when it left the pending state.
     private func process(_ item: InboxActivity, json: JSON, type: String, handler: any ActivityHandler) async -> Bool {
+        if let reason = refusal(item.originDomain) {
+            log("inbox: not processing \(type) \(item.activityID) from \(item.originDomain): \(reason)")
+            return await deadLetter(item, reason: "not processed: \(reason)")
+        }
         let activity = InboundActivity(
             seq: item.seq, id: item.activityID, type: type, actorID: item.actorID, originDomain: item.originDomain,
             recipient: item.recipient, json: json)
