@@ -144,8 +144,10 @@ import FoundationNetworking
 @Suite struct NodeMetricsTests {
     @Test func servedRequestsAndProcessedActivitiesAreCounted() async throws {
         let node = try TestNode(domain: "praxis.test")
-        // Left queued "by a previous run": processed, and refused (a Like needs an object), at start.
+        // Left queued "by a previous run" by a trusted node: processed, and refused (a Like needs an
+        // object), at start.
         try await node.store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: "peer.test", level: .trusted, note: "metrics test"))
             _ = try InboxRepository(db).insert(
                 activityID: "https://peer.test/a/9", actorID: "https://peer.test/users/p", originDomain: "peer.test",
                 recipient: "/inbox",
