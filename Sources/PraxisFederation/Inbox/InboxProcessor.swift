@@ -190,6 +190,8 @@ public final class InboxProcessor: Sendable {
             // Activities no handler acts on are only marked done: consecutive ones share one
             // transaction, written before the next handled activity, so the order holds.
             var acknowledged: [Int64] = []
+            // The trust check is read once per origin node and batch, not once per activity.
+            var refusals: [String: String?] = [:]
             for item in batch {
                 if stopped.withLock({ $0 }) { break }
                 // The type was validated and recorded on receipt: a type no handler acts on is
@@ -213,6 +215,13 @@ public final class InboxProcessor: Sendable {
                     continue
                 }
                 if await markDone(&acknowledged) { progressed = true }
+                let refusal = refusals[item.originDomain] ?? self.refusal(item.originDomain)
+                refusals[item.originDomain] = refusal
+                if let refusal {
+                    log("inbox: not processing \(type) \(item.activityID) from \(item.originDomain): \(refusal)")
+                    if await deadLetter(item, reason: "not processed: \(refusal)") { progressed = true }
+                    continue
+                }
                 if await process(item, json: json, type: type, handler: handler) { progressed = true }
             }
             if await markDone(&acknowledged) { progressed = true }
@@ -242,10 +251,6 @@ public final class InboxProcessor: Sendable {
 
     /// Hands one parsed activity to its handler; true when it left the pending state.
     private func process(_ item: InboxActivity, json: JSON, type: String, handler: any ActivityHandler) async -> Bool {
-        if let reason = refusal(item.originDomain) {
-            log("inbox: not processing \(type) \(item.activityID) from \(item.originDomain): \(reason)")
-            return await deadLetter(item, reason: "not processed: \(reason)")
-        }
         let activity = InboundActivity(
             seq: item.seq, id: item.activityID, type: type, actorID: item.actorID, originDomain: item.originDomain,
             recipient: item.recipient, json: json)
