@@ -96,11 +96,10 @@ struct ClientResolverTests {
         configuration.resolver = Stuck()
         configuration.connectTimeout = .milliseconds(300)
         let client = try HTTPClient(configuration: configuration)
-        let started = ContinuousClock.now
         let error = await clientError { _ = try await client.send(HTTPClientRequest(url: "https://slow.example/")) }
+        // Not `.forbiddenAddress`: the client stopped waiting at the deadline instead of taking
+        // the lookup's late answer (which the default policy would refuse).
         #expect(error?.kind == .connectTimeout)
-        // Far less than the lookup takes, with room for a loaded machine resuming the test late.
-        #expect(ContinuousClock.now - started < .seconds(10))
     }
 }
 
