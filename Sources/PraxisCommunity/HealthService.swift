@@ -41,6 +41,7 @@ public struct HealthService: Sendable {
     public func community(_ name: String, by authorization: Authorization, now: Date = Date()) async throws -> Report {
         let urls = urls
         let domain = store.configuration.domain
+        let visible = visibleContent
         return try await store.database.read { db in
             let lower = name.lowercased()
             guard let community = try CommunityRepository(db).find(username: lower) else {
@@ -50,7 +51,7 @@ public struct HealthService: Sendable {
             let id = urls.community(community.actor.username)
             return Report(
                 community: id, communities: 1, members: try FollowRepository(db).followerCount(of: id),
-                figures: try HealthRepository(db).figures(communities: [id], localDomain: domain, now: now))
+                figures: try HealthRepository(db).figures(communities: [id], localDomain: domain, now: now, visible: visible))
         }
     }
 
@@ -60,12 +61,19 @@ public struct HealthService: Sendable {
         try Self.requireOperator(authorization)
         let urls = urls
         let domain = store.configuration.domain
+        let visible = visibleContent
         return try await store.database.read { db in
             let ids = try CommunityRepository(db).all().map { urls.community($0.actor.username) }
             return Report(
                 community: nil, communities: ids.count, members: try AccountRepository(db).usage(now: now).total,
-                figures: try HealthRepository(db).figures(communities: ids, localDomain: domain, now: now))
+                figures: try HealthRepository(db).figures(communities: ids, localDomain: domain, now: now, visible: visible))
         }
+    }
+
+    /// Content of nodes blocked now, or excluded by the community, counts in no figure: the
+    /// same rule (read at each request) that hides it from lists, pages and search.
+    var visibleContent: OriginFilter {
+        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
     }
 
     /// Owner, managers and moderators of the community, and the node's admins and moderators.

@@ -25,13 +25,20 @@ public final class NodeFederation: Sendable {
     /// In-process measurements (inbox and HTTP) that `/metrics` reports.
     public let metrics: NodeMetrics
 
+    /// - Parameter resolver: turns peer host names into addresses (the system resolver when nil);
+    ///   whatever it answers is still checked against the node's address policy.
+    /// - Throws: `StorageError.invalidValue` for a bad `allowedPrivateNetworks` entry,
+    ///   ``HTTPClientError`` when the `extraCAFile` cannot be loaded.
     public init(store: NodeStore, delivery configuration: DeliveryConfiguration, log: @escaping @Sendable (String) -> Void,
-                metrics: NodeMetrics = NodeMetrics()) throws
+                metrics: NodeMetrics = NodeMetrics(), resolver: (any HostResolver)? = nil) throws
     {
         let config = store.configuration
         let urls = NodeURLs(configuration: config)
         var clientConfiguration = HTTPClientConfiguration()
         clientConfiguration.allowInsecureAndPrivate = config.development
+        clientConfiguration.addressPolicy = try PeerAddressPolicy.policy(for: config)
+        clientConfiguration.extraCAFile = config.extraCAFile
+        if let resolver { clientConfiguration.resolver = resolver }
         clientConfiguration.userAgent = "Praxis/\(NodeInfo.softwareVersion) (+\(config.baseURL))"
         clientConfiguration.maxIdleConnectionsPerHost = max(8, configuration.maxInFlightPerLane)
         let client = try HTTPClient(configuration: clientConfiguration)

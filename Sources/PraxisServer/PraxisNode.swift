@@ -53,15 +53,19 @@ public final class PraxisNode: Sendable {
     ///   - accessLog: receives one line per request; nil for none.
     ///   - log: receives federation events (deliveries, refusals); nil for none.
     ///   - delivery: tuning of outgoing delivery (tests shorten backoffs).
+    ///   - resolver: turns peer host names into addresses; nil for the system resolver. It changes
+    ///     where names lead, never which addresses the node may contact.
+    /// - Throws: `StorageError` for a configuration that cannot be used (bad `metricsAllowFrom`
+    ///   or `allowedPrivateNetworks` entry), ``HTTPClientError`` for an unreadable `extraCAFile`.
     public init(directory: DataDirectory, listen: ListenAddress? = nil, tls: TLSServerConfiguration? = nil,
                 accessLog: (@Sendable (String) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil,
-                delivery: DeliveryConfiguration = DeliveryConfiguration()) throws {
+                delivery: DeliveryConfiguration = DeliveryConfiguration(), resolver: (any HostResolver)? = nil) throws {
         let store = try NodeStore(directory: directory)
         let address = try listen ?? ListenAddress(parsing: store.configuration.listen)
         // A bad metricsAllowFrom entry stops the node here with the entry named, rather than
         // silently narrowing who may scrape.
         _ = try MetricsAccess(allowFrom: store.configuration.metricsAllowFrom)
-        let federation = try NodeFederation(store: store, delivery: delivery, log: log ?? { _ in })
+        let federation = try NodeFederation(store: store, delivery: delivery, log: log ?? { _ in }, resolver: resolver)
         var configuration = HTTPServerConfiguration()
         configuration.metrics = federation.metrics.http
         configuration.host = address.host

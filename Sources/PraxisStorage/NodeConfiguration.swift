@@ -34,6 +34,14 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// Abuse limits (rates per node and per client address, sizes of activities, sign-in
     /// lock-out); absent means the defaults of ``AbuseLimits``. See ``effectiveLimits``.
     public var limits: AbuseLimits?
+    /// Private networks (CIDR: `10.20.0.0/16`, `192.168.4.10/32`, `fd12:3456::/48`) this node may
+    /// contact although it is not in development mode: for federations whose nodes sit on an
+    /// intranet. Every other loopback, private, link-local or reserved address stays refused, and
+    /// cloud metadata addresses can never be allowed. Checked when the node starts.
+    public var allowedPrivateNetworks: [String]?
+    /// A PEM bundle of CA certificates trusted for peers in addition to the system store, for
+    /// federations with their own PKI. Read when the node starts.
+    public var extraCAFile: String?
 
     public init(domain: String, name: String, federation: FederationMode = .allowlist, development: Bool = false,
                 createdAt: Date = Date(), listen: String? = nil) {

@@ -114,6 +114,8 @@ public struct HealthFigures: Sendable, Equatable {
 /// likes of the window first, then each liked object by its key, never a whole community's posts.
 public struct HealthRepository {
     let db: Connection
+    /// Content hidden from readers (blocked or excluded nodes) counts nowhere; nil counts all.
+    private var visible: OriginFilter?
     public init(_ db: Connection) { self.db = db }
 
     static let day: Int64 = 86_400
@@ -127,9 +129,30 @@ public struct HealthRepository {
     /// Rows of the communities in scope; the list is bound once as a JSON array.
     static let inScope = "audience IN (SELECT value FROM json_each(:scope))"
 
+    /// ` AND` the visibility condition on the `objects` row aliased `alias` (empty without a filter).
+    func shown(_ alias: String) -> String {
+        visible.map { " AND " + $0.namedCondition(alias: alias).sql } ?? ""
+    }
+
+    /// `arguments` plus those of the visibility condition.
+    func bound(_ arguments: [String: any SQLBindable]) -> [String: any SQLBindable] {
+        arguments.merging(visible?.namedCondition(alias: "objects").arguments ?? [:]) { mine, _ in mine }
+    }
+
     /// All figures for `communities` at `now`.
-    /// - Parameter localDomain: this node's authority; content with another origin is "from other nodes".
-    public func figures(communities: [String], localDomain: String, now: Date = Date()) throws -> HealthFigures {
+    /// - Parameters:
+    ///   - localDomain: this node's authority; content with another origin is "from other nodes".
+    ///   - visible: the rule that hides content of blocked or excluded nodes on every read path
+    ///     (``OriginFilter``); such content then counts in no figure, like in lists and search.
+    public func figures(communities: [String], localDomain: String, now: Date = Date(), visible: OriginFilter? = nil) throws
+        -> HealthFigures
+    {
+        var repository = self
+        repository.visible = visible
+        return try repository.figures(communities: communities, localDomain: localDomain, now: now)
+    }
+
+    private func figures(communities: [String], localDomain: String, now: Date) throws -> HealthFigures {
         let scope = String(decoding: (try? JSONEncoder().encode(communities)) ?? Data("[]".utf8), as: UTF8.self)
         let end = now.unixSeconds
         let (posts, remote) = try postCounts(scope: scope, localDomain: localDomain, end: end)
@@ -152,13 +175,13 @@ public struct HealthRepository {
             """
             SELECT count(*) AS n FROM (
                 SELECT attributed_to FROM objects
-                WHERE \(Self.inScope) AND deleted_at IS NULL AND published > :start AND published <= :end
+                WHERE \(Self.inScope) AND deleted_at IS NULL AND published > :start AND published <= :end\(shown("objects"))
                 UNION
                 SELECT l.actor FROM likes l CROSS JOIN objects o ON o.id = l.object_id
-                WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL
+                WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL\(shown("o"))
             )
             """,
-            named: [":scope": scope, ":start": end - days * Self.day, ":end": end]
+            named: bound([":scope": scope, ":start": end - days * Self.day, ":end": end])
         )?.get("n") ?? 0
     }
 
@@ -170,10 +193,10 @@ public struct HealthRepository {
             """
             SELECT (:end - published) / \(Self.week) AS week, count(*) AS n FROM objects
             WHERE \(Self.inScope) AND in_reply_to IS NULL AND type != 'Document' AND deleted_at IS NULL
-                AND published > :start AND published <= :end
+                AND published > :start AND published <= :end\(shown("objects"))
             GROUP BY week
             """,
-            named: [":scope": scope, ":start": end - Int64(Self.weeks) * Self.week, ":end": end])
+            named: bound([":scope": scope, ":start": end - Int64(Self.weeks) * Self.week, ":end": end]))
         {
             let week: Int = try row.get("week")
             if counts.indices.contains(week) { counts[week] = try row.get("n") }
@@ -190,14 +213,14 @@ public struct HealthRepository {
             """
             SELECT max(0, (SELECT min(r.published) FROM objects r
                            WHERE r.in_reply_to = q.id AND r.attributed_to != q.attributed_to
-                               AND r.deleted_at IS NULL AND r.published <= :end) - q.published) AS delay,
+                               AND r.deleted_at IS NULL AND r.published <= :end\(shown("r"))) - q.published) AS delay,
                 q.accepted_answer IS NOT NULL AS accepted
             FROM objects q
             WHERE q.\(Self.inScope) AND q.kind = 'question' AND q.in_reply_to IS NULL AND q.deleted_at IS NULL
-                AND q.published > :start AND q.published <= :end
+                AND q.published > :start AND q.published <= :end\(shown("q"))
             ORDER BY delay
             """,
-            named: [":scope": scope, ":start": end - days * Self.day, ":end": end])
+            named: bound([":scope": scope, ":start": end - days * Self.day, ":end": end]))
         var delays: [Int64] = []
         var accepted = 0
         for row in rows {
@@ -220,9 +243,9 @@ public struct HealthRepository {
         let row = try db.queryOne(
             """
             SELECT count(*) AS total, coalesce(sum(published > :start AND published <= :end), 0) AS recent FROM objects
-            WHERE \(Self.inScope) AND type = 'Document' AND deleted_at IS NULL
+            WHERE \(Self.inScope) AND type = 'Document' AND deleted_at IS NULL\(shown("objects"))
             """,
-            named: [":scope": scope, ":start": end - 30 * Self.day, ":end": end])
+            named: bound([":scope": scope, ":start": end - 30 * Self.day, ":end": end]))
         guard let row else { return (0, 0) }
         return (try row.get("recent"), try row.get("total"))
     }
@@ -231,9 +254,9 @@ public struct HealthRepository {
         let row = try db.queryOne(
             """
             SELECT count(*) AS posts, coalesce(sum(origin_domain != :local), 0) AS remote FROM objects
-            WHERE \(Self.inScope) AND type != 'Document' AND deleted_at IS NULL AND published > :start AND published <= :end
+            WHERE \(Self.inScope) AND type != 'Document' AND deleted_at IS NULL AND published > :start AND published <= :end\(shown("objects"))
             """,
-            named: [":scope": scope, ":local": localDomain.lowercased(), ":start": end - 30 * Self.day, ":end": end])
+            named: bound([":scope": scope, ":local": localDomain.lowercased(), ":start": end - 30 * Self.day, ":end": end]))
         guard let row else { return (0, 0) }
         return (try row.get("posts"), try row.get("remote"))
     }
@@ -244,12 +267,12 @@ public struct HealthRepository {
             SELECT t.value AS tag, sum(o.published > :middle) AS current, sum(o.published <= :middle) AS previous
             FROM objects o, json_each(CASE WHEN json_valid(o.tags) THEN o.tags ELSE '[]' END) t
             WHERE o.\(Self.inScope) AND o.deleted_at IS NULL AND o.published > :start AND o.published <= :end
-                AND t.type = 'text'
+                AND t.type = 'text'\(shown("o"))
             GROUP BY t.value HAVING current > 0
             ORDER BY current - previous DESC, current DESC, tag
             LIMIT \(Self.trendingTagLimit)
             """,
-            named: [":scope": scope, ":start": end - 2 * Self.week, ":middle": end - Self.week, ":end": end]
+            named: bound([":scope": scope, ":start": end - 2 * Self.week, ":middle": end - Self.week, ":end": end])
         ).map { row in
             HealthFigures.TrendingTag(tag: try row.get("tag"), count: try row.get("current"), previous: try row.get("previous"))
         }
@@ -262,19 +285,19 @@ public struct HealthRepository {
             WITH activity (thread, reply, liked) AS (
                 SELECT in_reply_to, 1, 0 FROM objects
                 WHERE \(Self.inScope) AND in_reply_to IS NOT NULL AND deleted_at IS NULL
-                    AND published > :start AND published <= :end
+                    AND published > :start AND published <= :end\(shown("objects"))
                 UNION ALL
                 SELECT coalesce(o.in_reply_to, o.id), 0, 1 FROM likes l CROSS JOIN objects o ON o.id = l.object_id
-                WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL
+                WHERE l.created_at > :start AND l.created_at <= :end AND o.\(Self.inScope) AND o.deleted_at IS NULL\(shown("o"))
             )
             SELECT t.id, t.name, t.kind, t.audience, sum(a.reply) AS replies, sum(a.liked) AS likes
             FROM activity a JOIN objects t ON t.id = a.thread
-            WHERE t.in_reply_to IS NULL AND t.type != 'Document' AND t.deleted_at IS NULL
+            WHERE t.in_reply_to IS NULL AND t.type != 'Document' AND t.deleted_at IS NULL\(shown("t"))
             GROUP BY t.id
             ORDER BY replies + likes DESC, replies DESC, t.id
             LIMIT \(Self.trendingThreadLimit)
             """,
-            named: [":scope": scope, ":start": end - Self.week, ":end": end]
+            named: bound([":scope": scope, ":start": end - Self.week, ":end": end])
         ).map { row in
             HealthFigures.TrendingThread(
                 id: try row.get("id"), title: try row.optional("name"), kind: try row.optional("kind"),

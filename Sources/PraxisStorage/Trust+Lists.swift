@@ -211,22 +211,37 @@ public struct OriginFilter: Sendable, Equatable {
 
     /// A SQL condition on a row of `objects` aliased `alias`, and its arguments.
     public func condition(alias: String) -> (sql: String, arguments: [any SQLBindable]) {
-        let origin = "lower(\(alias).origin_domain)"
-        let node: String
-        var arguments: [any SQLBindable] = []
+        let sql = sql(alias: alias, local: "?", prefix: "?")
         switch mode {
+        case .allowlist: return (sql, [localDomain, communityPrefix])
+        case .open: return (sql, [communityPrefix])
+        }
+    }
+
+    /// The same condition with named parameters (`:visible_local`, `:visible_prefix`), for
+    /// statements bound by name; it can be repeated for several aliases of one statement.
+    /// - Parameter alias: the table alias, or the table name when the statement has no alias.
+    public func namedCondition(alias: String) -> (sql: String, arguments: [String: any SQLBindable]) {
+        let sql = sql(alias: alias, local: ":visible_local", prefix: ":visible_prefix")
+        switch mode {
+        case .allowlist: return (sql, [":visible_local": localDomain, ":visible_prefix": communityPrefix])
+        case .open: return (sql, [":visible_prefix": communityPrefix])
+        }
+    }
+
+    private func sql(alias: String, local: String, prefix: String) -> String {
+        let origin = "lower(\(alias).origin_domain)"
+        let node = switch mode {
         case .allowlist:
-            node = "(\(origin) = ? OR EXISTS (SELECT 1 FROM trust_entries te WHERE te.domain = \(origin) AND te.level <> 'blocked'))"
-            arguments.append(localDomain)
+            "(\(origin) = \(local) OR EXISTS (SELECT 1 FROM trust_entries te WHERE te.domain = \(origin) AND te.level <> 'blocked'))"
         case .open:
-            node = "NOT EXISTS (SELECT 1 FROM trust_entries te WHERE te.domain = \(origin) AND te.level = 'blocked')"
+            "NOT EXISTS (SELECT 1 FROM trust_entries te WHERE te.domain = \(origin) AND te.level = 'blocked')"
         }
         let community = """
             NOT EXISTS (SELECT 1 FROM community_trust ct JOIN actors ca ON ca.id = ct.community_id
-                WHERE ct.domain = \(origin) AND \(alias).audience = ? || ca.username)
+                WHERE ct.domain = \(origin) AND \(alias).audience = \(prefix) || ca.username)
             """
-        arguments.append(communityPrefix)
-        return ("(\(node) AND \(community))", arguments)
+        return "(\(node) AND \(community))"
     }
 
     /// Whether the stored object `id` may be shown (false also when there is no such object).

@@ -100,7 +100,11 @@ final class ClientTestServer: Sendable {
     private let handler: @Sendable (ClientTestRequest) -> ClientTestReply
     private let tls: ClientTestTLSContext?
 
-    init(tls: ClientTestTLSContext? = nil, handler: @escaping @Sendable (ClientTestRequest) -> ClientTestReply) throws {
+    /// - Parameters:
+    ///   - address: the IPv4 loopback address to listen on (all of 127.0.0.0/8 reaches `lo`).
+    ///   - port: 0 for any free port.
+    init(tls: ClientTestTLSContext? = nil, address host: UInt32 = 0x7F00_0001, port requested: Int = 0,
+         handler: @escaping @Sendable (ClientTestRequest) -> ClientTestReply) throws {
         self.handler = handler
         self.tls = tls
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -109,8 +113,8 @@ final class ClientTestServer: Sendable {
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        address.sin_port = UInt16(truncatingIfNeeded: requested).bigEndian
+        address.sin_addr.s_addr = host.bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

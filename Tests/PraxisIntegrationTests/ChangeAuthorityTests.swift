@@ -49,6 +49,12 @@ import Testing
             try await f.read(node) { db in try InboxRepository(db).deadLetters().filter { $0.reason.contains(text) }.count }
         }
 
+        // What a refused Update or Delete may leave: the activity and its dead letter, the
+        // signature seen and the sender's cached key. Nothing else, above all no object.
+        let traces: Set<String> = ["inbox_activities", "seen_signatures", "dead_letters", "remote_actors", "remote_keys"]
+        for node in [1, 2] { #expect(await f.node(node).federation.delivery.waitUntilIdle(timeout: .seconds(20))) }
+        let before = [try await StorageSnapshot.take(f, node: 1), try await StorageSnapshot.take(f, node: 2)]
+
         // Mallory sends the community an Update and a Delete of Ana's post.
         var altered = try JSON.parse(first.document)
         altered["content"] = "<p>Rewritten by Mallory</p>"
@@ -79,6 +85,8 @@ import Testing
         }
         for node in [1, 2] {
             #expect(try await content(node, first.id) == ("<p>First</p>", false), "node \(node) keeps Ana's post unchanged")
+            let changed = try await StorageSnapshot.take(f, node: node).changed(since: before[node - 1])
+            #expect(Set(changed).isSubset(of: traces), "node \(node) changed \(changed)")
         }
 
         // Ana's own edit, signed by her, is applied everywhere.

@@ -45,11 +45,21 @@ import Testing
         let once = try await FederationTests.signedPost(
             from: f, node: 1, actor: "bob", to: inbox, activity: FederationTests.like(f, node: 1, actor: "bob", object: target))
         #expect(try await client.send(once).status == .accepted)
+        try await f.eventually("the accepted activity is processed") {
+            try await f.read(0) { db in try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE state = 'pending'") == 0 }
+        }
         let afterOnce = try await Self.traces(f)
+        // Every refusal below leaves the node's storage exactly as it is now.
+        let snapshot = try await StorageSnapshot.take(f)
+        @Sendable func unchanged(_ what: String) async throws {
+            let changed = try await StorageSnapshot.take(f).changed(since: snapshot)
+            #expect(changed.isEmpty, "\(what) changed \(changed)")
+        }
         let replay = try await client.send(once)
         #expect(replay.status == .unauthorized)
         #expect(body(replay).contains("replay"))
         #expect(try await Self.traces(f) == afterOnce)
+        try await unchanged("the replay")
 
         // Forged: Bob's key id, signed with another key.
         var forged = try await FederationTests.signedPost(
@@ -61,6 +71,7 @@ import Testing
         forged.headers = reSigned
         let forgedResponse = try await client.send(forged)
         #expect(forgedResponse.status == .unauthorized, "\(body(forgedResponse))")
+        try await unchanged("the forged signature")
 
         // Stale: signed two hours ago.
         let stale = try await FederationTests.signedPost(
@@ -70,6 +81,7 @@ import Testing
         #expect(staleResponse.status == .unauthorized)
         #expect(body(staleResponse).lowercased().contains("old") || body(staleResponse).lowercased().contains("expired"),
                 "\(body(staleResponse))")
+        try await unchanged("the stale Date")
 
         // Wrong digest: the body changed after signing.
         var tampered = try await FederationTests.signedPost(
@@ -78,6 +90,7 @@ import Testing
         let tamperedResponse = try await client.send(tampered)
         #expect(tamperedResponse.status == .unauthorized)
         #expect(body(tamperedResponse).lowercased().contains("digest"), "\(body(tamperedResponse))")
+        try await unchanged("the wrong digest")
 
         // Key from another host: an activity of Carla (node 2) signed with Bob's key (node 1).
         let foreign = try await FederationTests.signedPost(
@@ -85,6 +98,7 @@ import Testing
         let foreignResponse = try await client.send(foreign)
         #expect(foreignResponse.status == .unauthorized)
         #expect(body(foreignResponse).contains("belongs to"), "\(body(foreignResponse))")
+        try await unchanged("the key from another host")
 
         // Unsigned, and not JSON media type.
         var unsigned = HTTPClientRequest(method: .post, url: inbox, headers: ["Content-Type": "application/activity+json"],
@@ -92,6 +106,7 @@ import Testing
         #expect(try await client.send(unsigned).status == .unauthorized)
         unsigned.headers["Content-Type"] = "text/plain"
         #expect(try await client.send(unsigned).status == .unsupportedMediaType)
+        try await unchanged("the unsigned requests")
 
         // None of the refusals left anything behind.
         #expect(try await Self.traces(f) == afterOnce)

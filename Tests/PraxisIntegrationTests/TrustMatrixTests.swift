@@ -193,6 +193,55 @@ import Testing
         #expect(String(decoding: answer.body, as: UTF8.self).contains("\(f.domain(1)) is blocked by \(f.domain(0))"))
     }
 
+    /// Community and node health leave out content of nodes blocked now, as lists, pages and
+    /// search do (the same ``OriginFilter``, read at each request): a blocked node's posts, its
+    /// members' activity and its threads and tags no longer count, and unblocking counts them again.
+    @Test(.timeLimit(.minutes(1))) func healthFiguresLeaveOutNodesBlockedNow() async throws {
+        let f = try await Self.setUp(.trusted)
+        defer { Task { await f.stopAll() } }
+        let peerBase = f.base(1)
+        let community = f.base(0) + "/communities/practice"
+        try await f.node(0).store.database.write { db in
+            try ObjectRepository(db).upsert(StoredObject(
+                id: peerBase + "/objects/cached-2", type: "Note", attributedTo: peerBase + "/users/carla", audience: community,
+                inReplyTo: peerBase + "/objects/cached-1", name: nil, content: "<p>An answer</p>", published: Date(), updated: nil,
+                document: Array("{}".utf8), originDomain: f.domain(1), tags: ["quarzite"]))
+        }
+        try PraxisNodeSetupForTests.Handle(store: f.node(0).store).accounts.add(
+            .init(username: "root", password: "correct horse battery", role: .admin))
+        let token = try await Self.signIn(f, "root")
+        struct Seen: Equatable {
+            var fromOtherNodes: Int64?
+            var active: Int64?
+            var threads: [String]
+            var tags: [String]
+        }
+        func figures(_ path: String) async throws -> Seen {
+            let (status, health) = try await Self.call(f, .get, path, token: token)
+            #expect(status == .ok, "\(path): \(health)")
+            return Seen(
+                fromOtherNodes: health["participation"]?["fromOtherNodes30d"]?.intValue,
+                active: health["activeMembers"]?["days7"]?.intValue,
+                threads: health["trendingThreads"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [],
+                tags: health["trendingTags"]?.arrayValue?.compactMap { $0["tag"]?.stringValue } ?? [])
+        }
+        let shown = Seen(fromOtherNodes: 2, active: 1, threads: [peerBase + "/objects/cached-1"], tags: ["quarzite"])
+        let hidden = Seen(fromOtherNodes: 0, active: 0, threads: [], tags: [])
+        for path in ["/communities/practice/health", "/health"] {
+            #expect(try await figures(path) == shown, "\(path)")
+        }
+        try await f.node(0).store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: f.domain(1), level: .blocked))
+        }
+        for path in ["/communities/practice/health", "/health"] {
+            #expect(try await figures(path) == hidden, "\(path)")
+        }
+        try await f.node(0).store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: f.domain(1), level: .trusted))
+        }
+        #expect(try await figures("/health") == shown)
+    }
+
     // MARK: - API helpers
 
     static func call(_ f: FederationFixture, _ method: HTTPMethod, _ path: String, token: String?, body: JSON? = nil)

@@ -29,6 +29,8 @@ import Testing
                     content: name, published: now.addingTimeInterval(-ago), updated: nil, document: Array("{}".utf8),
                     originDomain: origin, kind: kind, tags: parent == nil ? ["tenders"] : []))
             }
+            // Content of nodes the trust list does not admit counts nowhere, as in lists and search.
+            try TrustRepository(db).set(TrustEntry(domain: "other.test", level: .trusted))
             let community = try CommunityRepository(db).find(username: "cloud")
             try CommunityRoleRepository(db).set(.manager, actor: "https://praxis.test/users/cleo", communityID: community?.actor.id ?? 0)
         }

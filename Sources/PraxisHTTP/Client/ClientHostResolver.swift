@@ -7,20 +7,47 @@ import Synchronization
 import Darwin
 #endif
 
-/// Resolves host names with `getaddrinfo`, bounded by a deadline.
+/// Turns a host name into the addresses the client may connect to.
+///
+/// The client calls ``addresses(for:)`` once per new connection, checks **every** address it
+/// returns against the ``AddressPolicy`` and then connects to those very addresses, never
+/// resolving again in between, so what was checked is what is contacted. The call runs on a
+/// client thread, may block, and is abandoned (its answer dropped) at the connect deadline.
+///
+/// The default is ``SystemHostResolver`` (`getaddrinfo`). Another resolver changes only where
+/// names lead, never which addresses are allowed: tests use one to make names resolve to private
+/// addresses without touching the machine's DNS.
+public protocol HostResolver: Sendable {
+    /// The IPv4 and IPv6 addresses of `host` (a DNS name, never an IP literal).
+    /// - Throws: ``HTTPClientError`` of kind `.resolutionFailed` when the name has no address.
+    func addresses(for host: String) throws -> [IPAddress]
+}
+
+/// The operating system's resolver (`getaddrinfo`, so `/etc/hosts` and the configured DNS).
+public struct SystemHostResolver: HostResolver {
+    public init() {}
+
+    public func addresses(for host: String) throws -> [IPAddress] {
+        try ClientHostResolver.lookup(host).get()
+    }
+}
+
+/// Runs a ``HostResolver`` bounded by a deadline.
 ///
 /// `getaddrinfo` cannot be interrupted, so it runs on a thread of its own and the caller stops
 /// waiting at the deadline (the lookup finishes in the background and its result is dropped).
 enum ClientHostResolver {
     private final class Outcome: Sendable {
-        let result = Mutex<Result<[IPAddress], HTTPClientError>?>(nil)
+        let result = Mutex<Result<[IPAddress], any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
     }
 
-    static func resolve(_ host: String, deadline: ClientDeadline, cancel: ClientCancellationFlag) throws -> [IPAddress] {
+    static func resolve(_ host: String, with resolver: any HostResolver, deadline: ClientDeadline, cancel: ClientCancellationFlag)
+        throws -> [IPAddress]
+    {
         let outcome = Outcome()
         ClientThread.spawn({
-            let result = lookup(host)
+            let result = Result { try resolver.addresses(for: host) }
             outcome.result.withLock { $0 = result }
             outcome.done.signal()
         }, onFailure: {
@@ -36,13 +63,15 @@ enum ClientHostResolver {
             if outcome.done.wait(timeout: .now() + .milliseconds(min(remaining, 100))) == .success { break }
         }
         switch outcome.result.withLock({ $0 }) {
-        case .success(let addresses): return addresses
-        case .failure(let error): throw error
+        case .success(let addresses) where !addresses.isEmpty: return addresses
+        case .success: throw HTTPClientError(.resolutionFailed, "\(host) has no IPv4 or IPv6 address")
+        case .failure(let error as HTTPClientError): throw error
+        case .failure(let error): throw HTTPClientError(.resolutionFailed, "could not resolve \(host): \(error)")
         case nil: throw HTTPClientError(.resolutionFailed, "could not resolve \(host)")
         }
     }
 
-    private static func lookup(_ host: String) -> Result<[IPAddress], HTTPClientError> {
+    static func lookup(_ host: String) -> Result<[IPAddress], HTTPClientError> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if os(Linux)

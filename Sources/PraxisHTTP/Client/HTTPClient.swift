@@ -10,7 +10,7 @@ import Darwin
 /// delivering activities.
 ///
 /// Every destination is treated as hostile. The URL is parsed strictly; `http` is refused outside
-/// local-development mode; the host is resolved with `getaddrinfo` and **every** resolved address
+/// local-development mode; the host is resolved (``HostResolver``, `getaddrinfo` by default) and **every** resolved address
 /// is checked against the ``AddressPolicy`` before the client connects, itself, to one of those
 /// vetted addresses (it never resolves again, so DNS rebinding cannot slip past the check).
 /// Certificates are always verified, including the host name. Timeouts, body and header limits
@@ -240,7 +240,8 @@ public final class HTTPClient: Sendable {
         if let literal = url.hostAddress {
             addresses = [literal]
         } else {
-            addresses = try ClientHostResolver.resolve(url.host, deadline: connectDeadline, cancel: cancel)
+            addresses = try ClientHostResolver.resolve(
+                url.host, with: configuration.resolver, deadline: connectDeadline, cancel: cancel)
         }
         // All addresses are checked before any is tried: a name that mixes public and internal
         // addresses is refused outright rather than partly used.

@@ -18,6 +18,8 @@ public struct HTTPClientConfiguration: Sendable {
     /// Overrides the address policy (for tests); when nil it is ``AddressPolicy/publicOnly``, or
     /// ``AddressPolicy/allowAll`` when ``allowInsecureAndPrivate`` is set.
     public var addressPolicy: AddressPolicy? = nil
+    /// Turns host names into addresses; every answer is checked against the address policy.
+    public var resolver: any HostResolver = SystemHostResolver()
     /// A PEM bundle of CA certificates trusted in addition to the system store.
     public var extraCAFile: String? = nil
     /// Sent as `User-Agent` unless the request sets its own.

@@ -22,9 +22,12 @@ import Testing
 /// - path traversal in document and blob paths: `Traversal` here;
 /// - SQL metacharacters in every text field of the API: `Metacharacters` here;
 /// - SSRF through actor, key and document URLs and follows by handle, including `localhost`:
-///   `ServerSideRequests` and `DocumentURLs` here; every reserved range, redirects to internal
-///   addresses and delivery to an internal inbox (a permanent failure): `ClientSSRFTests`,
-///   `ClientRedirectTests` and `DeliveryPolicyTests`;
+///   `ServerSideRequests` and `DocumentURLs` here; DNS names resolving (wholly or in part) to
+///   private addresses, redirects from an allowed remote to loopback and the metadata service,
+///   inboxes declared inside and DNS rebinding before a delivery, on a production node with
+///   operator-allowed private networks: `Networks` here; every reserved range and the redirect hop
+///   at client level: `ClientSSRFTests`, `ClientResolverTests`, `ClientRedirectTests` and
+///   `DeliveryPolicyTests`;
 /// - members-only content through the API, document bytes and search: `MembersOnly` here;
 ///   through federation: ``MembersOnlyTests`` and ``DocumentFederationTests``.
 @Suite("Security", .serialized) struct SecurityTests {}
