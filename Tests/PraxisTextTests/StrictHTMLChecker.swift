@@ -101,6 +101,51 @@ enum StrictHTMLChecker {
         }
     }
 
+    /// The names of every attribute in every tag, read outside quoted values, by Unicode scalars
+    /// as a browser tokenises (text `<` is escaped, so every `<` starts a tag). A second,
+    /// allowlist-free view of the output, used by the fuzz target's event-handler check.
+    static func attributeNames(in html: String) -> [String] {
+        var names: [String] = []
+        var inTag = false
+        var quote: Unicode.Scalar?
+        var current = ""
+        var afterSpace = false
+        for c in html.unicodeScalars {
+            if let q = quote {
+                if c == q { quote = nil }
+                continue
+            }
+            if !inTag {
+                inTag = c == "<"
+                afterSpace = false
+                continue
+            }
+            switch c {
+            case ">": inTag = false
+            case "\"", "'": quote = c
+            case " ", "\t", "\n", "/": afterSpace = true
+            case "=":
+                if !current.isEmpty { names.append(current) }
+                current = ""
+                afterSpace = false
+            default:
+                if afterSpace {
+                    current = ""
+                    afterSpace = false
+                }
+                current.unicodeScalars.append(c)
+            }
+        }
+        return names
+    }
+
+    /// Whether `needle` occurs in `html`, compared by Unicode scalars (not by grapheme clusters).
+    static func containsScalars(_ html: String, _ needle: String) -> Bool {
+        let s = Array(html.unicodeScalars)
+        guard let first = needle.unicodeScalars.first else { return true }
+        return s.indices.contains { s[$0] == first && matches(needle, s, at: $0) }
+    }
+
     private static func matches(_ text: String, _ s: [Unicode.Scalar], at i: Int) -> Bool {
         let t = Array(text.unicodeScalars)
         return i + t.count <= s.count && Array(s[i..<(i + t.count)]) == t
