@@ -133,6 +133,19 @@ import Testing
         }
     }
 
+    /// Regression (fuzz finding, signature-headers target): a backslash followed by a combining
+    /// mark is one Swift `Character`; the escape must still double it so the value parses back.
+    @Test func headerValueEscapesABackslashBeforeACombiningMark() throws {
+        let value = "keyId=\"https://masto\u{FFFD}on.example/users/a\",algorithm=\"hs2-sha256\\\\\\\u{64D}\u{FFFD}\\\\\",headers=\"(request-target) host\",signature=\"c2lnbmF0dXJl\""
+        let parsed = try CavageSignatureHeader.parse(value)
+        #expect(parsed.algorithm == "hs2-sha256\\\u{64D}\u{FFFD}\\")
+        #expect(try CavageSignatureHeader.parse(parsed.headerValue) == parsed, "\(parsed.headerValue)")
+        // And covered names separated by a space that a combining mark follows.
+        let spaced = try CavageSignatureHeader.parse("keyId=\"k\",headers=\"(request-target) \u{64D}host Date\",signature=\"AA==\"")
+        #expect(spaced.headers == ["(request-target)", "\u{64D}host", "date"])
+        #expect(try CavageSignatureHeader.parse(spaced.headerValue) == spaced)
+    }
+
     @Test func refusals() throws {
         var signed = headers
         try CavageSignature.sign(

@@ -101,7 +101,11 @@ public struct CavageSignatureHeader: Sendable, Equatable {
         let algorithm = parameters["algorithm"]
         var headers: [String]
         if let list = parameters["headers"] {
-            headers = list.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { $0.lowercased() }
+            // Split and lowercased byte by byte (field names are ASCII tokens): split on Swift
+            // `Character`s, a space followed by a combining mark is no separator.
+            headers = Array(list.utf8).split(whereSeparator: isOWS).map { name in
+                String(decoding: name.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }, as: UTF8.self)
+            }
             guard !headers.isEmpty else { throw HTTPSignatureError(.malformedSignature, "Signature header: headers is empty") }
         } else {
             headers = algorithm == nil || algorithm?.lowercased() == "hs2019" ? ["(created)"] : ["date"]
@@ -135,9 +139,19 @@ public struct CavageSignatureHeader: Sendable, Equatable {
         return out
     }
 
+    /// Escapes `"` and `\` byte by byte, as ``parse(_:)`` reads them. (Matching Swift
+    /// `Character`s or NSString ranges would miss a backslash followed by a combining mark, which
+    /// forms one grapheme with it: a fuzz finding.)
     private static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\"" || $0 == "\\" }) else { return text }
-        return text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let bytes = Array(text.utf8)
+        guard bytes.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 8)
+        for byte in bytes {
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
