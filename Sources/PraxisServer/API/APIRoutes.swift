@@ -77,6 +77,7 @@ public struct APIRoutes: Sendable {
         router.delete("\(p)/posts/:id", authed { r, c in try await api.deletePost(r, c) })
         registerParticipation(into: &router)
         registerModeration(into: &router)
+        registerAudit(into: &router)
         registerSearch(into: &router)
         registerDocuments(into: &router)
         registerTrust(into: &router)
