@@ -65,8 +65,10 @@ public struct ModerationService: Sendable {
         // looked up outside the transaction.
         let (communityID, targetID, objectID) = try await context.store.database.read { db -> (String, String, String?) in
             if let object {
+                // A post the reporter may not read is missing, exactly as when reading it.
                 guard let post = try ObjectRepository(db).find(id: object), post.deletedAt == nil,
-                    let audience = post.audience
+                    let audience = post.audience,
+                    try Authorization.load(account: reporter, urls: context.urls, db: db).canReadPost(post, db: db)
                 else { throw CommunityError(.notFound, "no post \(object) here") }
                 return (audience, post.attributedTo, post.id)
             }

@@ -432,19 +432,12 @@ public struct APIRoutes: Sendable {
     /// A post the caller may see, or 404 (posts in hidden communities do not exist for it).
     func findPost(_ request: HTTPRequest, _ context: Context) async throws -> StoredObject {
         let id = request.parameters["id"] ?? ""
-        let urls = urls
         let authorization = context.authorization
         let visible = originFilter
         let post = try await store.database.read { db -> StoredObject? in
             guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil,
-                try authorization.canRead(post: post, db: db), try visible.shows(objectID: post.id, db: db)
+                try authorization.canReadPost(post, db: db), try visible.shows(objectID: post.id, db: db)
             else { return nil }
-            if let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
-                let community = try CommunityRepository(db).find(username: reference.username),
-                !authorization.canRead(community: community)
-            {
-                return nil
-            }
             return post
         }
         guard let post else { throw APIError.notFound("no post \(id)") }
