@@ -31,6 +31,28 @@ import Testing
         #expect(rows.count == APIContract.rows.count, "an operation has two rows")
     }
 
+    /// The line reader gets what the rows are checked against: a wrong reading would let every
+    /// row pass for the wrong reasons.
+    @Test func theSpecificationReaderSeesWhatTheContractNeeds() throws {
+        let spec = try OpenAPIOperations.shared.get()
+        let signIn = try #require(spec.operations["POST /auth/sign-in"])
+        #expect(signIn.isPublic && signIn.hasBody && signIn.queryParameters.isEmpty)
+        #expect(signIn.responses == [200: true, 400: true, 401: true, 413: true, 422: true, 429: true])
+        let signOut = try #require(spec.operations["POST /auth/sign-out"])
+        #expect(!signOut.isPublic && !signOut.takesInput && signOut.responses[204] == false)
+        let feed = try #require(spec.operations["GET /feeds/{token}.atom"])
+        #expect(feed.isPublic && feed.base.isEmpty && feed.responses.keys.sorted() == [200, 404])
+        let audit = try #require(spec.operations["GET /audit-log"])
+        #expect(audit.base == "/api/v1" && !audit.hasBody)
+        #expect(Set(audit.queryParameters) == ["action", "actor", "since", "until", "cursor", "limit"])
+        // Shared parameters (`$ref`) count as input where they are query parameters.
+        #expect(try #require(spec.operations["GET /threads/{id}"]).takesInput)
+        #expect(!(try #require(spec.operations["GET /communities/{name}"])).takesInput)
+        #expect(try #require(spec.operations["POST /accounts/{name}/suspend"]).responses[200] == true)
+        #expect(spec.operations.values.filter(\.isPublic).map(\.key).sorted()
+            == ["GET /feeds/{token}.atom", "POST /auth/sign-in", "POST /invitations/redeem", "POST /registrations"])
+    }
+
     @Test(arguments: APIContract.rows) func operationKeepsItsContract(_ row: ContractRow) async throws {
         let spec = try OpenAPIOperations.shared.get()
         let operation = try #require(spec.operations[row.operation])
