@@ -274,6 +274,18 @@ func row(_ operation: String, ok success: @escaping ContractCaseMaker, invalid: 
         #expect(allowed.status == .created)
     }
 
+    /// Leaving by a malformed handle is a bad query parameter: 400, as documented (was 422, found
+    /// by Tests/APIFuzz).
+    @Test func leavingByAMalformedHandleIs400() async throws {
+        let w = try await ContractWorld.seed()
+        let before = try await StorageSnapshot.take(w.api.store)
+        let response = try await w.send(by("bob", .delete, "/follows?target=" + w.encoded("á@\u{0E}\u{93}V"), expect: 400))
+        #expect(response.status == .badRequest)
+        #expect(errorField(response) == "target")
+        #expect((errorMessage(response) ?? "").count >= 10)
+        #expect(try await StorageSnapshot.take(w.api.store).changed(since: before) == [])
+    }
+
     /// Suspending and reinstating answer with the account's status, as the specification says.
     @Test func suspensionsAnswerWithTheStatus() async throws {
         let w = try await ContractWorld.seed()

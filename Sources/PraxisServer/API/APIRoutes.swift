@@ -346,7 +346,14 @@ public struct APIRoutes: Sendable {
             guard target.contains("@") else {
                 throw APIError.badRequest("\"target\" must be an actor URL or an @name@host handle", field: "target")
             }
-            id = try await social.context.directory.resolve(handle: target).id
+            do {
+                id = try await social.context.directory.resolve(handle: target).id
+            } catch let error as DereferenceError {
+                // A malformed handle is a bad query parameter (400), not a bad body member (422).
+                let refusal = APIError.from(error)
+                guard refusal.status == .unprocessableContent else { throw refusal }
+                throw APIError.badRequest(refusal.message, field: "target")
+            }
         }
         guard context.authorization.membership(of: id) != nil else {
             throw APIError.notFound("you do not follow \(target)")
