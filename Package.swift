@@ -58,7 +58,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary nodes, free ports); never linked into the binaries.
         .target(
             name: "PraxisTestSupport",
-            dependencies: ["PraxisStorage", "PraxisFederation", "PraxisCommunity", "PraxisCrypto"],
+            dependencies: ["PraxisStorage", "PraxisFederation", "PraxisCommunity", "PraxisCrypto", "PraxisSQLite"],
             path: "Tests/PraxisTestSupport"),
 
         // Tests: one target per module, plus multi-node integration tests.

@@ -73,6 +73,17 @@ public struct Authorization: Sendable {
             post, scope: (guestScope.community, guestScope.topic, guestScope.expiresAt), db: db, now: now)
     }
 
+    /// Whether the account may read a stored post at all: within a guest's scope and, for a post
+    /// in a local community, in a community it may read. Anything else is answered as missing,
+    /// by every operation that names the post (reading, reporting), so none reveals it exists.
+    public func canReadPost(_ post: StoredObject, db: Connection) throws -> Bool {
+        guard try canRead(post: post, db: db) else { return false }
+        guard let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
+            let community = try CommunityRepository(db).find(username: reference.username)
+        else { return true }
+        return canRead(community: community)
+    }
+
     /// The account's actor id.
     public var actorID: String { urls.actor(account.actor) }
 

@@ -67,7 +67,8 @@ public struct MembershipService: Sendable {
     }
 
     /// Grants or removes a community role (`nil`): the owner and node admins decide. Moderators are
-    /// published in the community's moderators collection (`attributedTo`, FEP-1b12).
+    /// published in the community's moderators collection (`attributedTo`, FEP-1b12). Recorded in
+    /// the operators' audit log as `community.role`, as `praxis community role` records it.
     public func setRole(_ role: CommunityRole?, of member: String, in community: String, by owner: String) async throws {
         let context = context
         try await context.store.database.write { db in
@@ -92,6 +93,10 @@ public struct MembershipService: Sendable {
                 else { throw CommunityError(.invalid, "\(member) must be a member of \(community) first") }
             }
             try CommunityRoleRepository(db).set(role, actor: actorID, communityID: found.actor.id)
+            let who = context.urls.localActorReference(actorID)?.username ?? actorID
+            try AuditRepository(db).record(
+                operator: owner, action: "community.role", target: "\(who) in \(found.actor.username)",
+                detail: role?.rawValue ?? "none")
         }
     }
 

@@ -65,8 +65,10 @@ public struct ModerationService: Sendable {
         // looked up outside the transaction.
         let (communityID, targetID, objectID) = try await context.store.database.read { db -> (String, String, String?) in
             if let object {
+                // A post the reporter may not read is missing, exactly as when reading it.
                 guard let post = try ObjectRepository(db).find(id: object), post.deletedAt == nil,
-                    let audience = post.audience
+                    let audience = post.audience,
+                    try Authorization.load(account: reporter, urls: context.urls, db: db).canReadPost(post, db: db)
                 else { throw CommunityError(.notFound, "no post \(object) here") }
                 return (audience, post.attributedTo, post.id)
             }
@@ -392,11 +394,18 @@ public struct ModerationService: Sendable {
     }
 
     /// Suspends (or reinstates) a local account; for the node's admins and moderators. Logged in
-    /// the node's moderation log (community `""`).
-    public func setSuspended(_ suspended: Bool, username: String, by moderator: String, reason: String) async throws {
+    /// the node's moderation log (community `""`) and in the operators' audit log, as
+    /// `praxis user approve|suspend` are: reinstating a pending registration approves it
+    /// (`user.approve`), suspending one refuses it (`user.refuse`); otherwise `user.suspend` or
+    /// `user.reinstate`, with the previous status as detail.
+    /// - Returns: the account's status before and after.
+    @discardableResult
+    public func setSuspended(_ suspended: Bool, username: String, by moderator: String, reason: String) async throws
+        -> (previous: AccountStatus, current: AccountStatus)
+    {
         let note = try Self.checkedReason(reason, required: false)
         let context = context
-        try await context.store.database.write { db in
+        return try await context.store.database.write { db in
             let accounts = AccountRepository(db)
             guard let caller = try accounts.find(username: moderator), caller.status == .active,
                 caller.role == .admin || caller.role == .moderator
@@ -408,10 +417,21 @@ public struct ModerationService: Sendable {
             guard target.role != .admin || caller.role == .admin else {
                 throw CommunityError(.forbidden, "only an admin can suspend an admin")
             }
-            try accounts.setStatus(suspended ? .suspended : .active, username: username)
+            let status: AccountStatus = suspended ? .suspended : .active
+            try accounts.setStatus(status, username: username)
             try ModerationRepository(db).log(
                 community: "", moderator: context.urls.actor(caller.actor), action: suspended ? "suspend" : "reinstate",
                 target: context.urls.actor(target.actor), reason: note, reportID: nil)
+            let action = switch (suspended, target.status) {
+            case (true, .pending): "user.refuse"
+            case (true, _): "user.suspend"
+            case (false, .pending): "user.approve"
+            case (false, _): "user.reinstate"
+            }
+            try AuditRepository(db).record(
+                operator: caller.actor.username, action: action, target: target.actor.username,
+                detail: "was \(target.status.rawValue)" + (note.isEmpty ? "" : ": " + note))
+            return (target.status, status)
         }
     }
 

@@ -128,16 +128,6 @@ public struct Warning: Sendable, Equatable {
     public var createdAt: Date
 }
 
-/// An operator's action, as recorded in the audit log.
-public struct AuditEntry: Sendable, Equatable, Codable {
-    public var id: Int64
-    public var operatorName: String
-    public var action: String
-    public var target: String
-    public var detail: String
-    public var createdAt: Date
-}
-
 /// Reports, the moderation log, bans, warnings and the community moderation settings.
 public struct ModerationRepository {
     let db: Connection
@@ -306,30 +296,5 @@ public struct ModerationRepository {
     public func setPublicRemovals(_ value: Bool, communityID: Int64) throws {
         try db.run("UPDATE communities SET public_removals = ? WHERE actor_id = ?", value, communityID)
         if db.changes == 0 { throw StorageError.notFound("no community with id \(communityID) on this node") }
-    }
-}
-
-/// The operators' audit log: trust changes, registrations approved or refused, role changes.
-public struct AuditRepository {
-    let db: Connection
-    public init(_ db: Connection) { self.db = db }
-
-    @discardableResult
-    public func record(operator operatorName: String, action: String, target: String, detail: String = "",
-                       now: Date = Date()) throws -> Int64 {
-        try db.run(
-            "INSERT INTO audit_log (operator, action, target, detail, created_at) VALUES (?, ?, ?, ?, ?)",
-            operatorName, action, target, detail, now.unixSeconds)
-        return db.lastInsertRowID
-    }
-
-    /// The newest entries first.
-    public func entries(limit: Int = 100) throws -> [AuditEntry] {
-        try db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", limit).map { row in
-            AuditEntry(
-                id: try row.get("id"), operatorName: try row.get("operator"), action: try row.get("action"),
-                target: try row.get("target"), detail: try row.get("detail"),
-                createdAt: Date(unixSeconds: try row.get("created_at")))
-        }
     }
 }

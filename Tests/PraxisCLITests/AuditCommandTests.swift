@@ -50,6 +50,16 @@ import Testing
         #expect(status == 0)
         #expect(out.stdout.contains("community.role") && out.stdout.contains("user.approve"))
         #expect(!out.stdout.contains("trust.set"))
+        // The filters of GET /api/v1/audit-log, from the same query.
+        (status, out) = await praxis(["audit", "list", "--data", data, "--action", "trust", "--json"])
+        #expect(status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("trust.remove") && out.stdout.contains("trust.set") && !out.stdout.contains("user."))
+        (status, out) = await praxis(["audit", "list", "--data", data, "--actor", "root", "--json"])
+        #expect(status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("user.approve") && !out.stdout.contains("trust."))
+        (status, out) = await praxis(["audit", "list", "--data", data, "--since", "yesterday"])
+        #expect(status == 2)
+        #expect(out.stderr.contains("--since") && out.stderr.contains("RFC 3339"))
         (status, out) = await praxis(["audit", "purge", "--data", data])
         #expect(status == 2)
     }

@@ -146,10 +146,10 @@ extension APIRoutes {
 
     func suspend(_ request: HTTPRequest, _ context: Context, _ suspended: Bool) async throws -> HTTPResponse {
         let body = try APIBody.parse(request)
-        try await moderation().setSuspended(
-            suspended, username: request.parameters["name"] ?? "", by: context.username,
-            reason: try body.string("reason") ?? "")
-        return Self.noContent
+        let name = (request.parameters["name"] ?? "").lowercased()
+        let (previous, current) = try await moderation().setSuspended(
+            suspended, username: name, by: context.username, reason: try body.string("reason") ?? "")
+        return Self.json(["name": .string(name), "status": .string(current.rawValue), "previous": .string(previous.rawValue)])
     }
 
     func nodeModerationLog(_ context: Context) async throws -> HTTPResponse {

@@ -77,6 +77,7 @@ public struct APIRoutes: Sendable {
         router.delete("\(p)/posts/:id", authed { r, c in try await api.deletePost(r, c) })
         registerParticipation(into: &router)
         registerModeration(into: &router)
+        registerAudit(into: &router)
         registerSearch(into: &router)
         registerDocuments(into: &router)
         registerTrust(into: &router)
@@ -345,7 +346,14 @@ public struct APIRoutes: Sendable {
             guard target.contains("@") else {
                 throw APIError.badRequest("\"target\" must be an actor URL or an @name@host handle", field: "target")
             }
-            id = try await social.context.directory.resolve(handle: target).id
+            do {
+                id = try await social.context.directory.resolve(handle: target).id
+            } catch let error as DereferenceError {
+                // A malformed handle is a bad query parameter (400), not a bad body member (422).
+                let refusal = APIError.from(error)
+                guard refusal.status == .unprocessableContent else { throw refusal }
+                throw APIError.badRequest(refusal.message, field: "target")
+            }
         }
         guard context.authorization.membership(of: id) != nil else {
             throw APIError.notFound("you do not follow \(target)")
@@ -431,19 +439,12 @@ public struct APIRoutes: Sendable {
     /// A post the caller may see, or 404 (posts in hidden communities do not exist for it).
     func findPost(_ request: HTTPRequest, _ context: Context) async throws -> StoredObject {
         let id = request.parameters["id"] ?? ""
-        let urls = urls
         let authorization = context.authorization
         let visible = originFilter
         let post = try await store.database.read { db -> StoredObject? in
             guard let post = try ObjectRepository(db).find(id: id), post.deletedAt == nil,
-                try authorization.canRead(post: post, db: db), try visible.shows(objectID: post.id, db: db)
+                try authorization.canReadPost(post, db: db), try visible.shows(objectID: post.id, db: db)
             else { return nil }
-            if let audience = post.audience, let reference = urls.localActorReference(audience), reference.kind == .group,
-                let community = try CommunityRepository(db).find(username: reference.username),
-                !authorization.canRead(community: community)
-            {
-                return nil
-            }
             return post
         }
         guard let post else { throw APIError.notFound("no post \(id)") }

@@ -6,6 +6,7 @@ import PraxisHTTP
 import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
+import PraxisTestSupport
 import Testing
 
 extension SecurityTests {

@@ -3,6 +3,7 @@ import PraxisCrypto
 import PraxisHTTP
 import PraxisJSON
 import PraxisStorage
+import PraxisTestSupport
 import Testing
 
 extension SecurityTests {

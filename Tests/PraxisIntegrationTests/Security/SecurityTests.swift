@@ -4,6 +4,7 @@ import PraxisHTTP
 import PraxisJSON
 import PraxisSQLite
 import PraxisStorage
+import PraxisTestSupport
 import Testing
 
 /// The security suite (issue 6, item 6): one sub-suite per threat, each case run against real
@@ -32,40 +33,10 @@ import Testing
 ///   through federation: ``MembersOnlyTests`` and ``DocumentFederationTests``.
 @Suite("Security", .serialized) struct SecurityTests {}
 
-/// A checksum of the contents of each table of a node's database, to show that a refused request
-/// changed nothing. Sessions, the audit trail and per-node contact bookkeeping are left out: they
-/// record the attempt itself, not content.
-struct StorageSnapshot: Equatable, CustomStringConvertible {
-    var tables: [String: String]
-
-    static let bookkeeping: Set<String> = ["sessions", "audit_log", "remote_nodes", "delivery_lanes"]
-
+extension StorageSnapshot {
+    /// The snapshot of node `node` of the fixture.
     static func take(_ f: FederationFixture, node: Int = 0) async throws -> StorageSnapshot {
         try await take(f.directory(node))
-    }
-
-    static func take(_ directory: DataDirectory) async throws -> StorageSnapshot {
-        try await NodeStore(directory: directory, readers: 1).database.read { db in
-            var tables: [String: String] = [:]
-            let names = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                .map { try $0.get("name", as: String.self) }
-            for name in names where !bookkeeping.contains(name) && !name.hasPrefix("search_documents_") {
-                let columns = try db.query("SELECT name FROM pragma_table_info(?)", name).map { try $0.get("name", as: String.self) }
-                guard !columns.isEmpty else { continue }
-                let row = columns.map { "quote(\"\($0)\")" }.joined(separator: " || ',' || ")
-                let text = try db.scalar(
-                    String.self, "SELECT group_concat(r, char(10)) FROM (SELECT \(row) AS r FROM \"\(name)\" ORDER BY r)") ?? ""
-                tables[name] = BlobStore.hex(SHA256.hash(Array(text.utf8)))
-            }
-            return StorageSnapshot(tables: tables)
-        }
-    }
-
-    var description: String { tables.keys.sorted().map { "\($0)=\(tables[$0]?.prefix(8) ?? "")" }.joined(separator: " ") }
-
-    /// The tables whose contents differ from `other`'s.
-    func changed(since other: StorageSnapshot) -> [String] {
-        Set(tables.keys).union(other.tables.keys).filter { tables[$0] != other.tables[$0] }.sorted()
     }
 }
 
