@@ -2,6 +2,7 @@ import Foundation
 import PraxisHTTP
 import PraxisJSON
 import PraxisStorage
+import PraxisTestSupport
 import Testing
 
 /// Communities, memberships and follows through the client API, and who may see what.
@@ -180,5 +181,68 @@ import Testing
         #expect(errorField(noTarget) == "target")
         #expect(try await t.call(.post, "/follows", body: ["target": "@cloud@praxis.test"]).status == .unauthorized)
         #expect(try await t.call(.delete, "/follows?target=x").status == .unauthorized)
+    }
+}
+
+/// Community roles through the API: the owner (or a node admin) appoints managers and
+/// moderators among the members; the member list shows them; each change is audited.
+@Suite struct APICommunityRoleTests {
+    let t: APITestNode
+    init() throws { t = try APITestNode() }
+
+    func roles(_ token: String) async throws -> [String: JSON] {
+        let members = try json(try await t.call(.get, "/communities/cloud/members", token: token))["members"]?.arrayValue ?? []
+        return Dictionary(uniqueKeysWithValues: members.compactMap { m in m["name"]?.stringValue.map { ($0, m["role"] ?? .null) } })
+    }
+
+    @Test func ownerAppointsAndRemovesAModerator() async throws {
+        try await t.accept("ana", in: "cloud")
+        try await t.accept("bob", in: "cloud")
+        let ana = try await t.signIn("ana")
+        #expect(try await roles(ana) == ["ana": "owner", "bob": .null])
+
+        let set = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "Bob", "role": "moderator"])
+        #expect(set.status == .ok)
+        #expect(try json(set) == ["member": "bob", "role": "moderator"])
+        #expect(try await roles(ana)["bob"] == "moderator")
+        // Now a moderator of cloud, bob sees its report queue.
+        let bob = try await t.signIn("bob")
+        #expect(try await t.call(.get, "/communities/cloud/reports", token: bob).status == .ok)
+
+        let removed = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "bob", "role": .null])
+        #expect(try json(removed) == ["member": "bob", "role": .null])
+        #expect(try await roles(ana)["bob"] == .null)
+        #expect(try await t.call(.get, "/communities/cloud/reports", token: bob).status == .forbidden)
+
+        let ada = try await t.signIn("ada")
+        let log = try json(try await t.call(.get, "/audit-log?action=community.role", token: ada))
+        let details = log["entries"]?.arrayValue?.compactMap { $0["detail"]?.stringValue }
+        #expect(details == ["none", "moderator"])
+    }
+
+    @Test func refusalsSayWhatToDoAndChangeNothing() async throws {
+        try await t.accept("bob", in: "cloud")
+        let ana = try await t.signIn("ana")
+        let bob = try await t.signIn("bob")
+        let before = try await StorageSnapshot.take(t.store)
+
+        let notOwner = try await t.call(.put, "/communities/cloud/roles", token: bob, body: ["member": "bob", "role": "manager"])
+        #expect(notOwner.status == .forbidden)
+        #expect(errorMessage(notOwner)?.contains("only the owner of cloud or a node admin") == true)
+        let badRole = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "bob", "role": "boss"])
+        #expect(badRole.status == .unprocessableContent)
+        #expect(errorMessage(badRole)?.contains("\"manager\", \"moderator\"") == true)
+        let noRole = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "bob"])
+        #expect(noRole.status == .unprocessableContent)
+        #expect(errorMessage(noRole)?.contains("null to take the role back") == true)
+        let notMember = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "cleo", "role": "moderator"])
+        #expect(notMember.status == .unprocessableContent)
+        #expect(errorMessage(notMember)?.contains("must be a member of cloud first") == true)
+        let nobody = try await t.call(.put, "/communities/cloud/roles", token: ana, body: ["member": "nobody", "role": "moderator"])
+        #expect(nobody.status == .notFound)
+        let hidden = try await t.call(.put, "/communities/secret/roles", token: ana, body: ["member": "ana", "role": "moderator"])
+        #expect(hidden.status == .notFound, "a members-only community stays hidden from non-members")
+        #expect(try await t.call(.put, "/communities/cloud/roles", body: ["member": "bob", "role": "moderator"]).status == .unauthorized)
+        #expect(try await StorageSnapshot.take(t.store).changed(since: before) == [])
     }
 }

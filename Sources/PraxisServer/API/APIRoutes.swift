@@ -70,6 +70,7 @@ public struct APIRoutes: Sendable {
         router.get("\(p)/communities/:name/posts", authed { r, c in try await api.posts(r, c) })
         router.post("\(p)/communities/:name/posts", maxBodySize: large, authed { r, c in try await api.postInLocal(r, c) })
         router.get("\(p)/communities/:name/members", authed { r, c in try await api.members(r, c) })
+        router.put("\(p)/communities/:name/roles", maxBodySize: small, authed { r, c in try await api.setCommunityRole(r, c) })
         router.post("\(p)/follows", maxBodySize: small, authed { r, c in try await api.follow(r, c) })
         router.delete("\(p)/follows", authed { r, c in try await api.unfollow(r, c) })
         router.post("\(p)/posts", maxBodySize: large, authed { r, c in try await api.post(r, c) })
@@ -269,23 +270,42 @@ public struct APIRoutes: Sendable {
         let urls = urls
         let id = urls.community(community.actor.username)
         let follows = try await store.database.read { db -> [(Follow, JSON)] in
-            try FollowRepository(db).followers(of: id).map { follow in
-                if let reference = urls.localActorReference(follow.follower), reference.kind == .person {
-                    let account = try AccountRepository(db).find(username: reference.username)
-                    return (follow, APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls))
-                }
-                let remote = try RemoteActorSummaries(db).find(id: follow.follower)
-                return (follow, APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls))
+            let roles = Dictionary(try CommunityRoleRepository(db).all(communityID: community.actor.id).map { ($0.actor, $0.role) },
+                                   uniquingKeysWith: { first, _ in first })
+            return try FollowRepository(db).followers(of: id).map { follow in
+                let (follow, view) = try Self.memberView(follow, urls: urls, db: db)
+                return (follow, Self.withRole(view, roles[follow.follower], owner: community.ownerUsername, urls: urls, id: follow.follower))
             }
         }
-        // The same members grouped by the node they live on, this node first.
+        return try Self.membersResponse(follows, local: urls.domain)
+    }
+
+    /// A member's view, from the local account or the cached remote actor.
+    static func memberView(_ follow: Follow, urls: NodeURLs, db: Connection) throws -> (Follow, JSON) {
+        if let reference = urls.localActorReference(follow.follower), reference.kind == .person {
+            let account = try AccountRepository(db).find(username: reference.username)
+            return (follow, APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls))
+        }
+        let remote = try RemoteActorSummaries(db).find(id: follow.follower)
+        return (follow, APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls))
+    }
+
+    /// Adds `role`: `owner`, `manager`, `moderator` or null.
+    static func withRole(_ view: JSON, _ role: CommunityRole?, owner: String?, urls: NodeURLs, id: String) -> JSON {
+        guard case .object(var object) = view else { return view }
+        let isOwner = owner != nil && urls.localActorReference(id)?.username == owner
+        object["role"] = isOwner ? .string("owner") : role.map { .string($0.rawValue) } ?? .null
+        return .object(object)
+    }
+
+    /// The members with their nodes, and how many members live on each node, this node first.
+    static func membersResponse(_ follows: [(Follow, JSON)], local: String) throws -> HTTPResponse {
         var byNode: [String: Int] = [:]
         for (follow, _) in follows { byNode[follow.followerDomain, default: 0] += 1 }
-        let local = urls.domain
         let nodes = byNode.sorted { a, b in
             a.key == local ? b.key != local : (b.key != local && a.key < b.key)
         }
-        return Self.json([
+        return json([
             "members": .array(follows.map { follow, view in
                 guard case .object(var object) = view else { return view }
                 object["node"] = .string(follow.followerDomain)
@@ -295,6 +315,26 @@ public struct APIRoutes: Sendable {
                 ["node": .string(entry.key), "members": .integer(Int64(entry.value))]
             }),
         ])
+    }
+
+    /// `PUT /communities/:name/roles`: the owner or a node admin makes a member a manager or a
+    /// moderator, or takes the role back (`"role": null`). Recorded in the audit log.
+    func setCommunityRole(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
+        let community = try await findCommunity(request)
+        try context.authorization.requireSee(community)
+        let body = try APIBody.parse(request)
+        let member = try body.requiredString("member").trimmingCharacters(in: .whitespaces)
+        guard !member.isEmpty, member.utf8.count <= 2048 else {
+            throw APIError.invalid("\"member\" must name a member: a local username or the member's actor id", field: "member")
+        }
+        guard body.object.contains("role") else {
+            throw APIError.invalid("\"role\" is required: \"manager\", \"moderator\" or null to take the role back", field: "role")
+        }
+        let role = try body.choice("role", as: CommunityRole.self, allowed: CommunityRole.allCases)
+        let name = member.hasPrefix("http") ? member : member.lowercased()
+        try await MembershipService(context: try requireSocial().context).setRole(
+            role, of: name, in: community.actor.username, by: context.username)
+        return Self.json(["member": .string(name), "role": role.map { .string($0.rawValue) } ?? .null])
     }
 
     // MARK: - Follows of remote communities
