@@ -45,6 +45,8 @@ public final class InboxPipeline: Sendable {
     let directory: RemoteDirectory
     let policy: TrustPolicy
     let urls: NodeURLs
+    /// This node's authority, lowercase.
+    let localDomain: String
     let authenticator: RequestAuthenticator
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
@@ -74,7 +76,9 @@ public final class InboxPipeline: Sendable {
         self.store = store
         self.directory = directory
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
-        self.urls = NodeURLs(configuration: store.configuration)
+        let urls = NodeURLs(configuration: store.configuration)
+        self.urls = urls
+        self.localDomain = urls.domain.lowercased()
         self.authenticator = RequestAuthenticator(
             directory: directory, authority: store.configuration.domain, scheme: store.configuration.scheme)
         self.accepted = accepted
@@ -140,14 +144,22 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.unauthorized, "the request must carry an HTTP signature (RFC 9421 or draft-cavage-12): \(error)")
         }
         let keyID = parsed.keyID
-        guard let keyHost = try? HTTPClientURL(keyID).authority.lowercased() else {
+        // A key held in memory was checked to be on its owner's host when its actor was fetched,
+        // so that host is the key id's (without parsing the URL again).
+        let inMemory = directory.keyInMemory(keyID)
+        let keyHost: String
+        if let owner = inMemory?.1 {
+            keyHost = owner.domain.lowercased()
+        } else if let host = try? HTTPClientURL(keyID).authority.lowercased() {
+            keyHost = host
+        } else {
             _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
         }
         if case .refused(let retryAfter) = nodeLimiter.check(keyHost) {
             throw nodeRefusal(keyHost, retryAfter: retryAfter)
         }
-        guard keyHost != urls.domain.lowercased() else {
+        guard keyHost != localDomain else {
             let error = RemoteDirectory.localResource(keyID, localDomain: keyHost)
             throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
         }
@@ -156,7 +168,6 @@ public final class InboxPipeline: Sendable {
         // indexed lookup costs less than the hop to a reader queue and back), before any fetch.
         // A community's own inbox is always read, narrowed by the community's exclusions.
         let community = Self.community(ofInbox: recipient)
-        let inMemory = directory.keyInMemory(keyID)
         if community != nil || inMemory == nil || trustCache.usable(for: keyHost) == nil {
             try checkTrust(of: keyHost, community: community)
         }
