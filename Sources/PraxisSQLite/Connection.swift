@@ -28,6 +28,11 @@ public final class Connection {
     /// Page cache of a writable file connection, in KiB (SQLite's default is 2 MiB).
     public static let writerCacheKiB = 32 * 1024
 
+    /// WAL pages after which a commit checkpoints (SQLite's default is 1,000).
+    public static let walCheckpointPages = 8_000
+    /// Size a WAL is truncated to after a checkpoint, in bytes.
+    public static let walSizeLimit = 64 << 20
+
     /// How many prepared statements the cache keeps before evicting the least recently used.
     public static let statementCacheCapacity = 128
 
@@ -96,6 +101,11 @@ public final class Connection {
         // so a larger cache keeps the index pages that random-key inserts touch (activity ids,
         // signature hashes) in memory instead of re-reading them from the file at every insert.
         try exec(db, "PRAGMA cache_size = -\(writerCacheKiB)")
+        // Checkpoints (copying the WAL into the main file, then an fsync) run in the committing
+        // writer; fewer, larger ones cost less per page under a stream of small commits, and the
+        // size limit gives the disk back after a burst.
+        try exec(db, "PRAGMA wal_autocheckpoint = \(walCheckpointPages)")
+        try exec(db, "PRAGMA journal_size_limit = \(walSizeLimit)")
     }
 
     private static func exec(_ db: OpaquePointer, _ sql: String) throws {

@@ -74,6 +74,42 @@ struct InboxBatchingTests {
         #expect(wakes.withLock { $0 } == wakesAfterStoring)
     }
 
+    @Test func aFailingActivityIsUndoneAloneAndTheRestOfItsBatchIsStored() async throws {
+        let node = try TestNode()
+        // Batches are written without a savepoint per activity; one that fails makes its batch be
+        // written again with savepoints. This trigger makes exactly one insert fail.
+        let bad = "https://b.example/activities/refused"
+        try await node.store.database.write { db in
+            try db.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON inbox_activities WHEN NEW.activity_id = '\(bad)' "
+                    + "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+        }
+        let writer = try Self.writer(node)
+        let results = await withTaskGroup(of: (Int, Result<InboxWriter.Outcome, any Error>).self) { group in
+            for index in 0..<200 {
+                let entry = index == 100 ? Self.entry(index, activity: bad) : Self.entry(index)
+                group.addTask {
+                    do { return (index, .success(try await writer.store(entry))) } catch { return (index, .failure(error)) }
+                }
+            }
+            return await group.reduce(into: [Int: Result<InboxWriter.Outcome, any Error>]()) { $0[$1.0] = $1.1 }
+        }
+        for (index, result) in results {
+            switch result {
+            case .success(let outcome): #expect(index != 100 && outcome.isStored)
+            case .failure(let error): #expect(index == 100 && "\(error)".contains("refused by the test"))
+            }
+        }
+        let (activities, signatures) = try await node.store.database.read { db in
+            (try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities") ?? -1,
+             try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1)
+        }
+        // The failing activity left nothing, not even its replay key: sent again, it is stored.
+        #expect(activities == 199 && signatures == 199)
+        try await node.store.database.write { db in try db.execute("DROP TRIGGER refuse_one") }
+        #expect(try await writer.store(Self.entry(100, activity: bad)).isStored)
+    }
+
     @Test func acknowledgedActivitiesAreDoneBeforeTheNextHandledOneRuns() async throws {
         let node = try TestNode()
         let writer = try Self.writer(node)

@@ -45,6 +45,8 @@ public final class InboxPipeline: Sendable {
     let directory: RemoteDirectory
     let policy: TrustPolicy
     let urls: NodeURLs
+    /// This node's authority, lowercase.
+    let localDomain: String
     let authenticator: RequestAuthenticator
     let accepted: @Sendable () -> Void
     let writer: InboxWriter
@@ -74,7 +76,9 @@ public final class InboxPipeline: Sendable {
         self.store = store
         self.directory = directory
         self.policy = TrustPolicy(mode: store.configuration.federation, localDomain: store.configuration.domain)
-        self.urls = NodeURLs(configuration: store.configuration)
+        let urls = NodeURLs(configuration: store.configuration)
+        self.urls = urls
+        self.localDomain = urls.domain.lowercased()
         self.authenticator = RequestAuthenticator(
             directory: directory, authority: store.configuration.domain, scheme: store.configuration.scheme)
         self.accepted = accepted
@@ -140,14 +144,22 @@ public final class InboxPipeline: Sendable {
             throw Refusal(.unauthorized, "the request must carry an HTTP signature (RFC 9421 or draft-cavage-12): \(error)")
         }
         let keyID = parsed.keyID
-        guard let keyHost = try? HTTPClientURL(keyID).authority.lowercased() else {
+        // A key held in memory was checked to be on its owner's host when its actor was fetched,
+        // so that host is the key id's (without parsing the URL again).
+        let inMemory = directory.keyInMemory(keyID)
+        let keyHost: String
+        if let owner = inMemory?.1 {
+            keyHost = owner.domain.lowercased()
+        } else if let host = try? HTTPClientURL(keyID).authority.lowercased() {
+            keyHost = host
+        } else {
             _ = failureLimiter.take(address)
             throw Refusal(.unauthorized, "the signature's key id \"\(keyID)\" is not an http(s) URL")
         }
         if case .refused(let retryAfter) = nodeLimiter.check(keyHost) {
             throw nodeRefusal(keyHost, retryAfter: retryAfter)
         }
-        guard keyHost != urls.domain.lowercased() else {
+        guard keyHost != localDomain else {
             let error = RemoteDirectory.localResource(keyID, localDomain: keyHost)
             throw Refusal(.unauthorized, "cannot obtain the signing key \(keyID): \(error)")
         }
@@ -156,13 +168,14 @@ public final class InboxPipeline: Sendable {
         // indexed lookup costs less than the hop to a reader queue and back), before any fetch.
         // A community's own inbox is always read, narrowed by the community's exclusions.
         let community = Self.community(ofInbox: recipient)
-        if community != nil || trustCache.usable(for: keyHost) == nil || !directory.hasKeyInMemory(keyID) {
+        if community != nil || inMemory == nil || trustCache.usable(for: keyHost) == nil {
             try checkTrust(of: keyHost, community: community)
         }
 
         let (key, keyOwner, created, verification): (RemoteKey, RemoteActor, Date, String)
         do {
-            (key, keyOwner, created, verification) = try await verify(request, parsed: parsed, keyHost: keyHost)
+            (key, keyOwner, created, verification) = try await verify(
+                request, parsed: parsed, keyHost: keyHost, inMemory: inMemory)
         } catch let refusal as Refusal where refusal.status == .unauthorized {
             _ = failureLimiter.take(address)
             throw refusal
@@ -204,7 +217,7 @@ public final class InboxPipeline: Sendable {
         }
 
         let entry = InboxWriter.Entry(
-            signatureHash: SHA256.hash(Array(verification.utf8)), signatureCreated: created, activityID: activityID,
+            signatureHash: SHA256.hash(verification.utf8), signatureCreated: created, activityID: activityID,
             type: type, actorID: actorID, originDomain: actorHost, recipient: recipient, body: request.body, json: activity)
         switch try await writer.store(entry) {
         case .blocked(let refusal):
@@ -249,13 +262,21 @@ public final class InboxPipeline: Sendable {
     /// reading the trust list again: that fetch goes to the network).
     /// - Returns: the key, its owner, the signature's signed creation time, and the signature
     ///   header values (for replay detection).
-    private func verify(_ request: HTTPRequest, parsed: ParsedHTTPSignature, keyHost: String) async throws
-        -> (RemoteKey, RemoteActor, Date, String)
-    {
-        let signatureValue = (request.headers.values(for: "Signature") + request.headers.values(for: "Signature-Input")
-            + request.headers.values(for: "Authorization")).joined(separator: "\n")
+    private func verify(
+        _ request: HTTPRequest, parsed: ParsedHTTPSignature, keyHost: String, inMemory: (RemoteKey, RemoteActor)?
+    ) async throws -> (RemoteKey, RemoteActor, Date, String) {
+        // The values of these fields joined with "\n", in this order (what replay keys hash).
+        var signatureValue = ""
+        var first = true
+        for name in ["Signature", "Signature-Input", "Authorization"] {
+            for value in request.headers.values(for: name) {
+                if !first { signatureValue += "\n" }
+                signatureValue += value
+                first = false
+            }
+        }
         do {
-            let signer = try await authenticator.verify(request, parsed: parsed, hostChecked: true) {
+            let signer = try await authenticator.verify(request, parsed: parsed, hostChecked: true, inMemory: inMemory) {
                 try self.checkTrust(of: keyHost)
             }
             // Verification requires a signed creation time; without one a replay key could not

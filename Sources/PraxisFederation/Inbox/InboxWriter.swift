@@ -9,8 +9,10 @@ import Synchronization
 /// being written are stored together in the next one.
 ///
 /// Each activity still gets exactly the effect it had alone (its signature recorded against
-/// replays, then the activity inserted, deduplicated by id) inside its own savepoint, so one
-/// failing activity is undone alone. What is shared is the transaction, hence the WAL pages and
+/// replays, then the activity inserted, deduplicated by id). A batch is written without a
+/// savepoint per activity; should one activity fail, the transaction is undone and the batch
+/// written again with a savepoint each, so that the failing one is undone alone and the others
+/// are stored. What is shared is the transaction, hence the WAL pages and
 /// the thread hops to the writer: under load the cost of a commit is spread over every activity
 /// waiting for it, and an idle node still commits each activity at once. A caller resumes only
 /// after the transaction holding its activity committed, so `202` still means persisted.
@@ -63,7 +65,7 @@ final class InboxWriter: Sendable {
     /// A batch this large is written without waiting for more.
     static let gatherTarget = 32
     /// How long a busy writer waits for a batch to fill (see `writeQueued`).
-    static let gatherMicroseconds: UInt32 = 200
+    static let gatherMicroseconds: UInt32 = 500
 
     private struct Waiting {
         var entry: Entry
@@ -147,7 +149,7 @@ final class InboxWriter: Sendable {
         while true {
             // Under sustained load (the queue refilled while the last batch was written) wait a
             // moment for more: without it the bench's batches averaged under three activities,
-            // with 200 µs about six, which halves the commits, their WAL pages and the hops here.
+            // with 200 µs about six, with 500 µs about eight: fewer commits, WAL pages and hops here.
             // The first batch after an idle spell is written at once, so an idle node adds no delay.
             if busy, state.withLock({ $0.queue.count }) < Self.gatherTarget {
                 usleep(Self.gatherMicroseconds)
@@ -159,9 +161,16 @@ final class InboxWriter: Sendable {
             let housekeeping = writerState.withLock { $0 }
             let prune = housekeeping.lastPrune.timeIntervalSinceNow < -Self.pruneInterval
             do {
-                let (outcomes, decisions, legacy, queued) = try database.write { db in
-                    try writeBatch(entries, db: db, prune: prune, legacySignatures: housekeeping.legacySignatures)
+                let write = { (isolated: Bool) in
+                    try self.database.write { db in
+                        try self.writeBatch(
+                            entries, db: db, prune: prune, legacySignatures: housekeeping.legacySignatures, isolated: isolated)
+                    }
                 }
+                // Savepoints cost three statements per activity, so a batch is first written without
+                // them; when one of its activities fails, the whole transaction is undone and the
+                // batch written again with one savepoint each, which undoes the failing one alone.
+                let (outcomes, decisions, legacy, queued) = try (try? write(false)) ?? write(true)
                 writerState.withLock { state in
                     state.legacySignatures = legacy
                     if prune { state.lastPrune = Date() }
@@ -176,10 +185,11 @@ final class InboxWriter: Sendable {
     }
 
     /// One batch inside the writer's transaction: the trust decision of each node in it, then each
-    /// entry in its own savepoint.
+    /// entry, in its own savepoint when `isolated` (otherwise the first failing entry throws, and
+    /// the caller undoes the transaction).
     /// - Returns: the outcomes, the trust decisions read, whether legacy replay keys remain, and
     ///   whether an activity was queued for the processor.
-    private func writeBatch(_ entries: [Entry], db: Connection, prune: Bool, legacySignatures: Bool) throws
+    private func writeBatch(_ entries: [Entry], db: Connection, prune: Bool, legacySignatures: Bool, isolated: Bool) throws
         -> ([Result<Outcome, any Error>], [String: InboxTrustCache.Decision], Bool, Bool)
     {
         let inbox = InboxRepository(db)
@@ -197,19 +207,23 @@ final class InboxWriter: Sendable {
         var mayFinish = try processor != nil && !inbox.hasPending()
         var queued = false
         let now = Date()
-        let outcomes = entries.map { entry -> Result<Outcome, any Error> in
-            if let decision = decisions[entry.originDomain], decision.level == .blocked {
-                return .success(.blocked(decision.refusal))
+        func store(_ entry: Entry) throws -> Outcome {
+            let (outcome, pending) = try write(entry, db: db, checkLegacy: legacy, mayFinish: mayFinish, now: now)
+            if pending {
+                queued = true
+                mayFinish = false
             }
-            return Result {
-                try db.transaction {
-                    let (outcome, pending) = try write(entry, db: db, checkLegacy: legacy, mayFinish: mayFinish, now: now)
-                    if pending {
-                        queued = true
-                        mayFinish = false
-                    }
-                    return outcome
-                }
+            return outcome
+        }
+        var outcomes: [Result<Outcome, any Error>] = []
+        outcomes.reserveCapacity(entries.count)
+        for entry in entries {
+            if let decision = decisions[entry.originDomain], decision.level == .blocked {
+                outcomes.append(.success(.blocked(decision.refusal)))
+            } else if isolated {
+                outcomes.append(Result { try db.transaction { try store(entry) } })
+            } else {
+                outcomes.append(.success(try store(entry)))
             }
         }
         return (outcomes, decisions, legacy, queued)

@@ -209,11 +209,12 @@ public final class RemoteDirectory: Sendable {
         return (key, actor)
     }
 
-    /// Whether ``key(id:refresh:)`` would answer `keyID` from memory, with no database read and
-    /// no fetch (the inbox relies on its cached trust level only then).
-    func hasKeyInMemory(_ keyID: String) -> Bool {
+    /// What ``key(id:refresh:)`` answers for `keyID` when it can from memory alone (no database
+    /// read, no fetch, no suspension); nil otherwise. The inbox verifies most requests with it,
+    /// and relies on its cached trust level only then.
+    public func keyInMemory(_ keyID: String) -> (RemoteKey, RemoteActor)? {
         let time = now()
-        return memory.withLock { $0.holdsKey(keyID, now: time) }
+        return memory.withLock { $0.key(keyID, now: time) }
     }
 
     /// Which actor a key id belongs to, without trusting the key id's own claims.

@@ -142,11 +142,15 @@ struct RemoteMemoryCache {
 
     func actorID(ofKey keyID: String) -> String? { keyOwners[keyID] }
 
-    /// Whether the key is held under an unexpired actor; unlike `actor(id:now:)` it leaves the
-    /// recency untouched, so that the check writes nothing.
-    func holdsKey(_ keyID: String, now: Date) -> Bool {
-        guard let owner = keyOwners[keyID], let entry = actors[owner], entry.expiresAt > now else { return false }
-        return entry.actor.key(id: keyID) != nil
+    /// The key and its unexpired owner, when held; counts as a use of the owner.
+    mutating func key(_ keyID: String, now: Date) -> (RemoteKey, RemoteActor)? {
+        guard let owner = keyOwners[keyID], var entry = actors[owner], entry.expiresAt > now,
+            let key = entry.actor.key(id: keyID)
+        else { return nil }
+        tick += 1
+        entry.lastUsed = tick
+        actors[owner] = entry
+        return (key, entry.actor)
     }
 
     mutating func put(_ actor: RemoteActor, expiresAt: Date) {

@@ -36,24 +36,33 @@ public struct RequestAuthenticator: Sendable {
 
     /// Verifies `request`'s signature, whose headers ``HTTPSignatureVerifier/parse(_:)`` returned
     /// as `parsed` (parsed once: the caller needed the key id before).
-    /// - Parameter beforeRefetch: called before the key is fetched again because the signature
-    ///   failed with the cached key; what it throws is thrown as is (the inbox rereads the trust
-    ///   list there, since that fetch goes to the network).
+    /// - Parameters:
+    ///   - inMemory: the key and its owner as ``RemoteDirectory/keyInMemory(_:)`` returned them,
+    ///     when the caller already looked: used first, without asking the directory again.
+    ///   - beforeRefetch: called before the key is fetched again because the signature failed
+    ///     with the cached key; what it throws is thrown as is (the inbox rereads the trust list
+    ///     there, since that fetch goes to the network).
     /// - Throws: `Failure` when the key cannot be obtained, is retired, or the signature does not
     ///   verify (digest, covered components, clock window, cryptographic check).
     public func verify(
         _ request: HTTPRequest, parsed: ParsedHTTPSignature, hostChecked: Bool = false,
-        beforeRefetch: (() throws -> Void)? = nil
+        inMemory: (RemoteKey, RemoteActor)? = nil, beforeRefetch: (() throws -> Void)? = nil
     ) async throws -> Signer {
         let keyID = parsed.keyID
         var refreshed = false
+        var known = inMemory
         while true {
             let key: RemoteKey
             let owner: RemoteActor
-            do {
-                (key, owner) = try await directory.key(id: keyID, refresh: refreshed, hostChecked: hostChecked)
-            } catch {
-                throw Failure(message: "cannot obtain the signing key \(keyID): \(error)")
+            if let memory = known {
+                (key, owner) = memory
+                known = nil
+            } else {
+                do {
+                    (key, owner) = try await directory.key(id: keyID, refresh: refreshed, hostChecked: hostChecked)
+                } catch {
+                    throw Failure(message: "cannot obtain the signing key \(keyID): \(error)")
+                }
             }
             if let expires = key.expires, expires < Date() {
                 throw Failure(message: "the signing key \(keyID) was retired at \(ISO8601.string(expires))")

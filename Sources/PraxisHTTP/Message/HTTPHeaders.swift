@@ -39,7 +39,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Every value of the field in order of appearance.
     public func values(for name: String) -> [String] {
-        fields.filter { Self.same($0.name, name) }.map(\.value)
+        var values: [String] = []
+        for field in fields where Self.same(field.name, name) { values.append(field.value) }
+        return values
     }
 
     /// The values of a repeated field joined with ", " as RFC 9110 section 5.3 combines them.
@@ -73,6 +75,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// ASCII case-insensitive comparison, without allocating.
     @inline(__always)
     static func same(_ a: String, _ b: String) -> Bool {
+        // Native strings know their UTF-8 length: most names differ in it, seen without a loop.
+        guard a.utf8.count == b.utf8.count else { return false }
         var ai = a.utf8.makeIterator()
         var bi = b.utf8.makeIterator()
         while true {
