@@ -228,6 +228,15 @@ struct HTMLSanitizerTests {
         #expect(!hasEventHandlerAttribute("<span>\u{59E}&quot; onclick=&quot;x&quot;&gt;</span>"))
     }
 
+    /// Regression (fuzz finding, markdown target): an autolink whose host starts with a
+    /// combining mark; the strict checker compared the scheme by Characters and refused it.
+    @Test func combiningMarkAfterTheSchemeSlashes() {
+        let output = Markdown.render("see https://\u{59E}ted.europa.eu/notice and")
+        #expect(output.contains("href=\"https://\u{59E}ted.europa.eu/notice\""))
+        #expect(StrictHTMLChecker.problem(in: output) == nil)
+        #expect(StrictHTMLChecker.problem(in: "<a href=\"javascript:\u{301}x\" rel=\"nofollow noopener noreferrer\">x</a>") != nil)
+    }
+
     @Test func largeInputFinishes() {
         let unit = "<p class=x>Tender <a href=\"https://e.org/\">notice</a> <b><i>x</b></i><div><script>y</script>"
         let html = String(repeating: unit, count: 200_000 / unit.utf8.count)

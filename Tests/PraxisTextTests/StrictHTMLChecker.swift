@@ -84,8 +84,10 @@ enum StrictHTMLChecker {
             guard attributes.count == 2, attributes[0].0 == "href", attributes[1] == ("rel", "nofollow noopener noreferrer")
             else { return "a needs exactly href and the forced rel: \(attributes)" }
             let href = attributes[0].1
-            let lower = href.lowercased()
-            guard lower.hasPrefix("https://") || lower.hasPrefix("http://") || lower.hasPrefix("mailto:") else {
+            // By scalars: compared as Swift `Character`s, "https://" followed by a combining mark
+            // does not start with "https://" (a fuzz finding).
+            let lower = Array(href.lowercased().unicodeScalars)
+            guard ["https://", "http://", "mailto:"].contains(where: { lower.starts(with: $0.unicodeScalars) }) else {
                 return "href scheme not allowed: \(href)"
             }
             if href.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "control in href" }
