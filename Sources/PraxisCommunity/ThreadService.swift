@@ -8,7 +8,10 @@ import PraxisStorage
 /// Reading rules come from ``Authorization``: a local community's threads as
 /// ``Authorization/requireRead(_:)`` allows, a remote one's as
 /// ``Authorization/requireRead(remoteCommunity:membersOnly:)`` allows (members-only when its cached
-/// actor document says `"visibility": "members"`); guests see only their topic.
+/// actor document says `"visibility": "members"`); guests see only their topic. Content whose
+/// origin node is blocked now (or excluded by the community) is left out as in post lists and
+/// search (``OriginFilter``, read from the trust list at each request), so blocking a node hides its
+/// threads and replies at once and unblocking shows them again.
 public struct ThreadService: Sendable {
     public static let maxLimit = 100
     public let store: NodeStore
@@ -17,6 +20,11 @@ public struct ThreadService: Sendable {
     public init(store: NodeStore) {
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
+    }
+
+    /// Which origins may be shown, from the node's federation mode and its trust list.
+    var visible: OriginFilter {
+        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
     }
 
     public struct ListRequest: Sendable {
@@ -47,11 +55,12 @@ public struct ThreadService: Sendable {
             throw CommunityError(
                 .invalid, "this cursor belongs to sort=\(after.sort.rawValue); start again without it", field: "cursor")
         }
+        let visible = visible
         return try store.database.read { db in
             try requireRead(community: request.community, authorization: authorization, db: db)
             let raw = try ThreadRepository(db).page(
                 audience: request.community, sort: request.sort, filter: request.filter, limit: request.limit,
-                after: request.after)
+                after: request.after, visible: visible)
             let visible = try raw.filter { try authorization.canRead(post: $0.object, db: db) }
             // The cursor follows the unfiltered page, so a guest's filtered pages still advance.
             let next = raw.count == request.limit ? raw.last?.cursor(request.sort) : nil
@@ -89,22 +98,26 @@ public struct ThreadService: Sendable {
             throw CommunityError(.invalid, "\"limit\" must be a whole number from 1 to \(Self.maxLimit)", field: "limit")
         }
         let missing = CommunityError(.notFound, "no thread \(id)")
+        let visible = visible
         return try store.database.read { db in
             let threads = ThreadRepository(db)
-            guard let start = try threads.entry(id: id), start.object.deletedAt == nil else { throw missing }
+            guard let start = try threads.entry(id: id), start.object.deletedAt == nil,
+                try visible.shows(objectID: start.object.id, db: db)
+            else { throw missing }
             let rootID = start.object.inReplyTo == nil ? start.object.id : (try rootOf(id, db: db) ?? start.object.id)
             guard let root = try threads.entry(id: rootID), root.object.deletedAt == nil,
-                let audience = root.object.audience, try authorization.canRead(post: root.object, db: db)
+                let audience = root.object.audience, try authorization.canRead(post: root.object, db: db),
+                try rootID == start.object.id || visible.shows(objectID: rootID, db: db)
             else { throw missing }
             do {
                 try requireRead(community: audience, authorization: authorization, db: db)
             } catch {
                 throw missing
             }
-            let replies = try threads.replies(root: root.object.id, limit: limit, after: after)
+            let replies = try threads.replies(root: root.object.id, limit: limit, after: after, visible: visible)
             var accepted: ThreadEntry?
             if after == nil, let answer = root.object.acceptedAnswer, let entry = try threads.entry(id: answer),
-                entry.object.deletedAt == nil, entry.object.inReplyTo != nil
+                entry.object.deletedAt == nil, entry.object.inReplyTo != nil, try visible.shows(objectID: answer, db: db)
             {
                 accepted = entry
             }

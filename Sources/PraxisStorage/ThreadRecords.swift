@@ -61,22 +61,26 @@ public struct ThreadRepository {
     public init(_ db: Connection) { self.db = db }
 
     /// Up to `limit` live threads (top-level posts) of a community, in `sort` order, strictly after `cursor`.
+    /// - Parameter visible: when given, threads whose origin node it hides (blocked now, or excluded
+    ///   by the community) are left out in the query itself, so pages stay full and cursors exact.
     public func page(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
-                     after cursor: ThreadCursor?) throws -> [ThreadEntry] {
-        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+                     after cursor: ThreadCursor?, visible: OriginFilter? = nil) throws -> [ThreadEntry] {
+        let (sql, arguments) = Self.listQuery(
+            audience: audience, sort: sort, filter: filter, limit: limit, after: cursor, visible: visible)
         return try db.query(sql, arguments: arguments).map(Self.entry)
     }
 
     /// The query plan SQLite picks for ``page(audience:sort:filter:limit:after:)``, one line per step
     /// (`SEARCH objects USING INDEX …`): tests and operators check that lists stay index scans.
     public func listPlan(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
-                         after cursor: ThreadCursor?) throws -> [String] {
-        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+                         after cursor: ThreadCursor?, visible: OriginFilter? = nil) throws -> [String] {
+        let (sql, arguments) = Self.listQuery(
+            audience: audience, sort: sort, filter: filter, limit: limit, after: cursor, visible: visible)
         return try plan(sql, arguments)
     }
 
-    static func listQuery(audience: String, sort: ThreadSort, filter: ThreadFilter, limit: Int, after cursor: ThreadCursor?)
-        -> (String, [any SQLBindable])
+    static func listQuery(audience: String, sort: ThreadSort, filter: ThreadFilter, limit: Int, after cursor: ThreadCursor?,
+                          visible: OriginFilter?) -> (String, [any SQLBindable])
     {
         // The conditions repeat the partial indexes' WHERE clauses word for word, which is how
         // SQLite knows it may use them.
@@ -112,28 +116,45 @@ public struct ThreadRepository {
                 "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(tags) THEN tags ELSE '[]' END) WHERE value = ?)")
             arguments.append(tag)
         }
+        if let visible {
+            let (condition, more) = visible.condition(alias: "objects")
+            conditions.append(condition)
+            arguments += more
+        }
         arguments.append(Int64(limit))
         let sql = "SELECT * FROM objects WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(key) DESC, id DESC LIMIT ?"
         return (sql, arguments)
     }
 
     /// Live replies in a thread (nested ones too), oldest first, strictly after `cursor`.
-    public func replies(root: String, limit: Int, after cursor: PostCursor?) throws -> [ThreadEntry] {
-        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+    /// - Parameter visible: when given, replies whose origin node it hides are left out.
+    public func replies(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter? = nil) throws
+        -> [ThreadEntry]
+    {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor, visible: visible)
         return try db.query(sql, arguments: arguments).map(Self.entry)
     }
 
-    public func repliesPlan(root: String, limit: Int, after cursor: PostCursor?) throws -> [String] {
-        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+    public func repliesPlan(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter? = nil) throws
+        -> [String]
+    {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor, visible: visible)
         return try plan(sql, arguments)
     }
 
-    static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?) -> (String, [any SQLBindable]) {
+    static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter?)
+        -> (String, [any SQLBindable])
+    {
         var sql = "SELECT * FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
         var arguments: [any SQLBindable] = [root]
         if let cursor {
             sql += " AND coalesce(published, 0) >= ? AND (coalesce(published, 0) > ? OR id > ?)"
             arguments += [cursor.published, cursor.published, cursor.id]
+        }
+        if let visible {
+            let (condition, more) = visible.condition(alias: "objects")
+            sql += " AND " + condition
+            arguments += more
         }
         sql += " ORDER BY coalesce(published, 0), id LIMIT ?"
         arguments.append(Int64(limit))
