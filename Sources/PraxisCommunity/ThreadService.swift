@@ -41,6 +41,8 @@ public struct ThreadService: Sendable {
         public var threads: [ThreadEntry]
         /// Where the next page starts; nil on the last page.
         public var next: ThreadCursor?
+        /// The read generations this page was built at (the community and permissions), for a cache.
+        public var stamp: ReadStamp
     }
 
     /// A page of the threads of a community.
@@ -58,13 +60,15 @@ public struct ThreadService: Sendable {
         let visible = visible
         return try store.database.read { db in
             try requireRead(community: request.community, authorization: authorization, db: db)
+            let stamp = try ReadGenerations(db).stamp(
+                [ReadGenerations.permissions, ReadGenerations.community(request.community)])
             let raw = try ThreadRepository(db).page(
                 audience: request.community, sort: request.sort, filter: request.filter, limit: request.limit,
                 after: request.after, visible: visible)
             let visible = try raw.filter { try authorization.canRead(post: $0.object, db: db) }
             // The cursor follows the unfiltered page, so a guest's filtered pages still advance.
             let next = raw.count == request.limit ? raw.last?.cursor(request.sort) : nil
-            return ThreadPage(threads: visible, next: next)
+            return ThreadPage(threads: visible, next: next, stamp: stamp)
         }
     }
 
@@ -86,6 +90,9 @@ public struct ThreadService: Sendable {
         /// Replies, nested ones included, oldest first.
         public var replies: [Post]
         public var next: PostCursor?
+        /// The read generations this page was built at (the thread's community and permissions,
+        /// and the accepted answer's community when it differs), for a cache.
+        public var stamp: ReadStamp
     }
 
     /// The thread a post belongs to (its root, even when `id` names a reply), with a page of replies.
@@ -122,6 +129,9 @@ public struct ThreadService: Sendable {
                 accepted = entry
             }
             let ids = [root.object.id] + replies.map(\.object.id) + (accepted.map { [$0.object.id] } ?? [])
+            var scopes = [ReadGenerations.permissions, ReadGenerations.community(audience)]
+            if let other = accepted?.object.audience, other != audience { scopes.append(ReadGenerations.community(other)) }
+            let stamp = try ReadGenerations(db).stamp(scopes)
             let marked = try threads.marked(by: authorization.actorID, among: ids)
             let revisions = try threads.revisionCounts(of: ids)
             func post(_ entry: ThreadEntry) throws -> Post {
@@ -133,7 +143,7 @@ public struct ThreadService: Sendable {
                 root: try post(root), acceptedAnswer: try accepted.map(post), replies: try replies.map(post),
                 next: replies.count == limit ? replies.last.map {
                     PostCursor(published: $0.object.published.map { Int64($0.timeIntervalSince1970) } ?? 0, id: $0.object.id)
-                } : nil)
+                } : nil, stamp: stamp)
         }
     }
 

@@ -25,6 +25,9 @@ public struct APIRoutes: Sendable {
     let passwordCost: PasswordHash.Cost
     /// Per-address request limits (`429` with `Retry-After`).
     let limiters: APILimiters
+    /// Answers of thread lists, thread pages and searches, checked against the database's read
+    /// generations at each request.
+    let readCache: ReadCache
 
     /// - Parameters:
     ///   - social: the node's federating use cases; without them (route tests without federation)
@@ -41,6 +44,7 @@ public struct APIRoutes: Sendable {
         self.passwordCost = passwordCost
         self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
         self.limiters = APILimiters(store.configuration.effectiveLimits)
+        self.readCache = ReadCache(capacityBytes: store.configuration.readCacheBytes)
     }
 
     /// What an authenticated handler receives.
@@ -150,6 +154,37 @@ public struct APIRoutes: Sendable {
     }
 
     static let noContent = HTTPResponse(status: .noContent)
+
+    /// A read answered from ``readCache`` while its read generations are unchanged, else built by
+    /// `build` (which returns the answer and the stamp of the snapshot it read) and kept.
+    ///
+    /// Keyed by the caller's actor id and the request target; guests are never cached (their
+    /// scope ends at a set time, which no counter records).
+    func cachedRead(_ request: HTTPRequest, _ context: Context, build: () async throws -> (JSON, ReadStamp)) async throws
+        -> HTTPResponse
+    {
+        guard readCache.isEnabled, context.authorization.guestScope == nil else { return Self.json(try await build().0) }
+        let key = context.authorization.actorID + "\n" + request.target
+        if let hit = readCache.lookup(key) {
+            let scopes = hit.stamp.scopes
+            let now = try await store.database.read { db in try ReadGenerations(db).stamp(scopes) }
+            if now == hit.stamp {
+                readCache.served()
+                return Self.cachedJSON(hit.body)
+            }
+            readCache.stale()
+        }
+        let (value, stamp) = try await build()
+        let body = value.serializedBytes()
+        readCache.store(key, body: body, stamp: stamp)
+        return Self.cachedJSON(body)
+    }
+
+    static func cachedJSON(_ body: [UInt8]) -> HTTPResponse {
+        var response = HTTPResponse(status: .ok, body: body)
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        return response
+    }
 
     // MARK: - Sessions and the account
 
