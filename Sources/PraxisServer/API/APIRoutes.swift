@@ -118,13 +118,10 @@ public struct APIRoutes: Sendable {
     /// Authenticates the bearer token and loads the caller's authorisation before `handler`.
     func authed(_ handler: @escaping AuthedHandler) -> Router.Handler {
         let sessions = sessions
-        let store = store
         let urls = urls
         return open { request in
-            let caller = try await sessions.authenticate(authorization: request.headers["Authorization"])
-            let account = caller.account
-            let authorization = try await store.database.read { db in
-                try Authorization.load(account: account, urls: urls, db: db)
+            let (caller, authorization) = try await sessions.authenticate(authorization: request.headers["Authorization"]) {
+                account, db in try Authorization.load(account: account, urls: urls, db: db)
             }
             return try await handler(request, Context(caller: caller, authorization: authorization))
         }
@@ -160,7 +157,8 @@ public struct APIRoutes: Sendable {
     ///
     /// Keyed by the caller's actor id and the request target; guests are never cached (their
     /// scope ends at a set time, which no counter records).
-    func cachedRead(_ request: HTTPRequest, _ context: Context, build: () async throws -> (JSON, ReadStamp)) async throws
+    /// A build that returns no stamp (its snapshot could not vouch for the answer) is not kept.
+    func cachedRead(_ request: HTTPRequest, _ context: Context, build: () async throws -> (JSON, ReadStamp?)) async throws
         -> HTTPResponse
     {
         guard readCache.isEnabled, context.authorization.guestScope == nil else { return Self.json(try await build().0) }
@@ -176,7 +174,7 @@ public struct APIRoutes: Sendable {
         }
         let (value, stamp) = try await build()
         let body = value.serializedBytes()
-        readCache.store(key, body: body, stamp: stamp)
+        if let stamp { readCache.store(key, body: body, stamp: stamp) }
         return Self.cachedJSON(body)
     }
 
