@@ -49,9 +49,7 @@ public struct Authorization: Sendable {
 
     /// Reads the account's memberships and guest scope.
     public static func load(account: Account, urls: NodeURLs, db: Connection) throws -> Authorization {
-        let follows = try FollowRepository(db).following(by: urls.actor(account.actor))
-        var memberships: [String: Follow.State] = [:]
-        for follow in follows { memberships[follow.followed] = follow.state }
+        let memberships = try FollowRepository(db).states(of: urls.actor(account.actor))
         let scope = try InvitationRepository(db).guestScope(accountID: account.actor.id).map {
             GuestScope(community: $0.community, topic: $0.topic, expiresAt: $0.expiresAt)
         }

@@ -291,6 +291,20 @@ public struct FollowRepository {
         try db.query("SELECT * FROM follows WHERE follower = ? ORDER BY id", follower).map(Self.follow)
     }
 
+    /// The state of each follow `follower` has, by the followed actor's id: what authorisation
+    /// needs at every API request, read without the rest of the rows (the same map as
+    /// ``following(by:)`` gives, where a later row for the same actor wins).
+    public func states(of follower: String) throws -> [String: Follow.State] {
+        var states: [String: Follow.State] = [:]
+        for row in try db.query("SELECT followed, state FROM follows WHERE follower = ? ORDER BY id", follower) {
+            guard let state = Follow.State(rawValue: try row.get("state", as: String.self)) else {
+                throw StorageError.invalidValue("unknown follow state")
+            }
+            states[try row.get("followed", as: String.self)] = state
+        }
+        return states
+    }
+
     public func followerCount(of followed: String) throws -> Int {
         try db.scalar(Int.self, "SELECT count(*) FROM follows WHERE followed = ? AND state = 'accepted'", followed) ?? 0
     }

@@ -59,7 +59,7 @@ import Testing
 
         // A new thread through the API.
         _ = try await post(bob, in: "cloud", ["title": "Q2", "content": "Second", "kind": "discussion"])
-        #expect(try await titles(list, cleo) == ["Q2", "Q1 renamed"])
+        #expect(Set(try await titles(list, cleo)) == ["Q2", "Q1 renamed"])
 
         // A thread page follows replies and helpful marks.
         let page = "/threads/\(encoded(q1))"

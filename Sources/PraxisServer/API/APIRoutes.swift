@@ -152,29 +152,52 @@ public struct APIRoutes: Sendable {
 
     static let noContent = HTTPResponse(status: .noContent)
 
-    /// A read answered from ``readCache`` while its read generations are unchanged, else built by
-    /// `build` (which returns the answer and the stamp of the snapshot it read) and kept.
+    /// Like ``authed(_:)``, for reads whose answers ``readCache`` keeps (thread lists, thread pages,
+    /// search): the token, the caller's authorisation and a kept answer's read generations are
+    /// checked in one reader trip, and a kept answer whose generations are unchanged is sent
+    /// without running `handler`. The handler builds misses with ``cachedRead(_:_:build:)``.
     ///
-    /// Keyed by the caller's actor id and the request target; guests are never cached (their
-    /// scope ends at a set time, which no counter records).
-    /// A build that returns no stamp (its snapshot could not vouch for the answer) is not kept.
+    /// Serving before the handler's own checks is sound: an answer is kept only for a target that
+    /// passed them, the checks depend only on the target and on the database, and every database
+    /// change they depend on (communities, memberships, trust…) bumps a generation of the answer.
+    func authedCached(_ handler: @escaping AuthedHandler) -> Router.Handler {
+        let sessions = sessions
+        let urls = urls
+        let cache = readCache
+        return open { request in
+            let target = request.target
+            let (caller, (authorization, kept)) = try await sessions.authenticate(
+                authorization: request.headers["Authorization"]
+            ) { account, db -> (Authorization, [UInt8]?) in
+                let authorization = try Authorization.load(account: account, urls: urls, db: db)
+                guard let key = Self.readCacheKey(authorization, target, cache: cache), let hit = cache.lookup(key)
+                else { return (authorization, nil) }
+                return (authorization, try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil)
+            }
+            if let kept { return Self.cachedJSON(kept) }
+            return try await handler(request, Context(caller: caller, authorization: authorization))
+        }
+    }
+
+    /// The read cache key of a request: the reader's actor id and the request target; nil when the
+    /// cache is off or the reader is a guest (a guest's scope ends at a set time, which no
+    /// generation records).
+    static func readCacheKey(_ authorization: Authorization, _ target: String, cache: ReadCache) -> String? {
+        guard cache.isEnabled, authorization.guestScope == nil else { return nil }
+        return authorization.actorID + "\n" + target
+    }
+
+    /// Builds a read's answer with `build` (which returns it with the stamp of the snapshot it
+    /// read) and keeps it in ``readCache`` for ``authedCached(_:)`` to serve again. A build that
+    /// returns no stamp (its snapshot could not vouch for the answer) is not kept.
     func cachedRead(_ request: HTTPRequest, _ context: Context, build: () async throws -> (JSON, ReadStamp?)) async throws
         -> HTTPResponse
     {
-        guard readCache.isEnabled, context.authorization.guestScope == nil else { return Self.json(try await build().0) }
-        let key = context.authorization.actorID + "\n" + request.target
-        if let hit = readCache.lookup(key) {
-            let scopes = hit.stamp.scopes
-            let now = try await store.database.read { db in try ReadGenerations(db).stamp(scopes) }
-            if now == hit.stamp {
-                readCache.served()
-                return Self.cachedJSON(hit.body)
-            }
-            readCache.stale()
-        }
         let (value, stamp) = try await build()
         let body = value.serializedBytes()
-        if let stamp { readCache.store(key, body: body, stamp: stamp) }
+        if let stamp, let key = Self.readCacheKey(context.authorization, request.target, cache: readCache) {
+            readCache.store(key, body: body, stamp: stamp)
+        }
         return Self.cachedJSON(body)
     }
 

@@ -29,8 +29,6 @@ final class ReadCache: Sendable {
         var entries: [String: Entry] = [:]
         var bytes = 0
         var clock: UInt64 = 0
-        var hits = 0
-        var misses = 0
     }
 
     /// The byte budget; 0 turns the cache off.
@@ -46,25 +44,12 @@ final class ReadCache: Sendable {
     /// The answer kept for `key`, if any (still to be checked against the current counters).
     func lookup(_ key: String) -> Hit? {
         state.withLock { state in
-            guard var entry = state.entries[key] else {
-                state.misses += 1
-                return nil
-            }
+            guard var entry = state.entries[key] else { return nil }
             state.clock += 1
             entry.used = state.clock
             state.entries[key] = entry
             return Hit(body: entry.body, stamp: entry.stamp)
         }
-    }
-
-    /// Counts a kept answer that turned out stale as a miss.
-    func stale() {
-        state.withLock { $0.misses += 1 }
-    }
-
-    /// Counts a kept answer served.
-    func served() {
-        state.withLock { $0.hits += 1 }
     }
 
     /// Keeps `body` for `key`, evicting the least recently used answers beyond the budget.
@@ -89,10 +74,5 @@ final class ReadCache: Sendable {
                 state.bytes -= entry.size
             }
         }
-    }
-
-    /// Entries, bytes held, hits and misses so far (for tests and metrics).
-    var figures: (entries: Int, bytes: Int, hits: Int, misses: Int) {
-        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
     }
 }
