@@ -28,6 +28,8 @@ public struct APIRoutes: Sendable {
     /// Answers of thread lists, thread pages and searches, checked against the database's read
     /// generations at each request.
     let readCache: ReadCache
+    /// Memberships, guest scopes and bans per account, reused while the permissions generation holds.
+    let authorizations = AuthorizationMemo()
 
     /// - Parameters:
     ///   - social: the node's federating use cases; without them (route tests without federation)
@@ -119,9 +121,10 @@ public struct APIRoutes: Sendable {
     func authed(_ handler: @escaping AuthedHandler) -> Router.Handler {
         let sessions = sessions
         let urls = urls
+        let memo = authorizations
         return open { request in
             let (caller, authorization) = try await sessions.authenticate(authorization: request.headers["Authorization"]) {
-                account, db in try Authorization.load(account: account, urls: urls, db: db)
+                account, db in try Authorization.load(account: account, urls: urls, db: db, memo: memo)
             }
             return try await handler(request, Context(caller: caller, authorization: authorization))
         }
@@ -164,12 +167,13 @@ public struct APIRoutes: Sendable {
         let sessions = sessions
         let urls = urls
         let cache = readCache
+        let memo = authorizations
         return open { request in
             let target = request.target
             let (caller, (authorization, kept)) = try await sessions.authenticate(
                 authorization: request.headers["Authorization"]
             ) { account, db -> (Authorization, [UInt8]?) in
-                let authorization = try Authorization.load(account: account, urls: urls, db: db)
+                let authorization = try Authorization.load(account: account, urls: urls, db: db, memo: memo)
                 guard let key = Self.readCacheKey(authorization, target, cache: cache), let hit = cache.lookup(key)
                 else { return (authorization, nil) }
                 return (authorization, try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil)
