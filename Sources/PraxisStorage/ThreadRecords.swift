@@ -47,6 +47,9 @@ public struct ThreadEntry: Sendable, Equatable {
     public var helpfulCount: Int
     /// For a root: the last activity in the whole thread; for a reply: its own.
     public var lastActivity: Date
+    /// The Markdown source the stored document carries (`source.content`), read by SQLite so that
+    /// lists and pages do not parse each post's whole document in Swift; nil when there is none.
+    public var source: String?
     /// The sort key of `sort` for this entry, as a cursor carries it.
     public func cursor(_ sort: ThreadSort) -> ThreadCursor {
         let key = sort == .latest
@@ -122,7 +125,8 @@ public struct ThreadRepository {
             arguments += more
         }
         arguments.append(Int64(limit))
-        let sql = "SELECT * FROM objects WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(key) DESC, id DESC LIMIT ?"
+        let sql = "SELECT *, \(Self.sourceColumn) FROM objects WHERE \(conditions.joined(separator: " AND ")) "
+            + "ORDER BY \(key) DESC, id DESC LIMIT ?"
         return (sql, arguments)
     }
 
@@ -145,7 +149,7 @@ public struct ThreadRepository {
     static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter?)
         -> (String, [any SQLBindable])
     {
-        var sql = "SELECT * FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
+        var sql = "SELECT *, \(Self.sourceColumn) FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
         var arguments: [any SQLBindable] = [root]
         if let cursor {
             sql += " AND coalesce(published, 0) >= ? AND (coalesce(published, 0) > ? OR id > ?)"
@@ -163,7 +167,7 @@ public struct ThreadRepository {
 
     /// One object with its counters, deleted or not.
     public func entry(id: String) throws -> ThreadEntry? {
-        try db.queryOne("SELECT * FROM objects WHERE id = ?", id).map(Self.entry)
+        try db.queryOne("SELECT *, \(Self.sourceColumn) FROM objects WHERE id = ?", id).map(Self.entry)
     }
 
     /// How many earlier versions of the object are kept.
@@ -213,11 +217,20 @@ public struct ThreadRepository {
         try db.query("EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { try $0.get("detail") }
     }
 
+    /// `source_markdown`: the document's `source.content` when it is a string (SQLite's JSON
+    /// functions take text, so the stored bytes are read as such; an invalid document has none).
+    static let sourceColumn = """
+        CASE WHEN json_valid(CAST(document AS TEXT))
+            AND json_type(CAST(document AS TEXT), '$.source.content') = 'text'
+        THEN json_extract(CAST(document AS TEXT), '$.source.content') END AS source_markdown
+        """
+
     static func entry(_ row: Row) throws -> ThreadEntry {
         let object = try ObjectRepository.object(row)
         let last: Int64? = try row.optional("last_activity")
         return ThreadEntry(
             object: object, replyCount: try row.get("reply_count"), helpfulCount: try row.get("helpful_count"),
-            lastActivity: Date(unixSeconds: last ?? object.published.map { Int64($0.timeIntervalSince1970) } ?? 0))
+            lastActivity: Date(unixSeconds: last ?? object.published.map { Int64($0.timeIntervalSince1970) } ?? 0),
+            source: try row.optional("source_markdown"))
     }
 }

@@ -40,6 +40,7 @@ import Testing
         let list = "/communities/cloud/threads?sort=newest"
         #expect(try await titles(list, cleo) == ["Q1"])
         #expect(try await titles(list, cleo) == ["Q1"])
+        #expect(try await get(list, cleo).1["threads"]?[0]?["source"] == "First", "the Markdown source, read by SQLite")
 
         // A cached answer is served while the counters stand still: a change made behind their
         // back (counters put back by hand) is not seen, which shows the answer came from the cache.

@@ -195,7 +195,8 @@ extension APIViews {
 
     /// A thread in a list: the root post with its counters.
     static func threadSummary(_ entry: ThreadEntry) -> JSON {
-        guard case .object(var view) = post(entry.object) else { return post(entry.object) }
+        let base = post(entry.object, source: entry.source)
+        guard case .object(var view) = base else { return base }
         view["replyCount"] = .integer(Int64(entry.replyCount))
         view["helpfulCount"] = .integer(Int64(entry.helpfulCount))
         view["lastActivity"] = .string(ISO8601.string(entry.lastActivity))
@@ -205,7 +206,8 @@ extension APIViews {
 
     /// A reply on a thread page.
     static func threadPost(_ post: ThreadService.Post) -> JSON {
-        guard case .object(var view) = self.post(post.entry.object) else { return self.post(post.entry.object) }
+        let base = self.post(post.entry.object, source: post.entry.source)
+        guard case .object(var view) = base else { return base }
         view["helpfulCount"] = .integer(Int64(post.entry.helpfulCount))
         view["markedHelpful"] = .bool(post.markedHelpful)
         view["revisions"] = .integer(Int64(post.revisions))
