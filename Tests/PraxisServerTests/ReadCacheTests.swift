@@ -54,6 +54,18 @@ import Testing
                 """)
         }
         #expect(try await titles(list, cleo) == ["Q1"])
+        let page = "/threads/\(encoded(q1))"
+        #expect(try await get(page, cleo).1["thread"]?["title"] == "Q1 unseen", "built after the change")
+        try await t.store.database.write { db in
+            try db.execute("""
+                CREATE TEMP TABLE saved AS SELECT * FROM read_generations;
+                UPDATE objects SET name = 'Q1 unseen twice' WHERE in_reply_to IS NULL;
+                DELETE FROM read_generations;
+                INSERT INTO read_generations SELECT * FROM saved;
+                DROP TABLE saved;
+                """)
+        }
+        #expect(try await get(page, cleo).1["thread"]?["title"] == "Q1 unseen", "a kept thread page")
         // An edit as the command line makes it (SQL, triggers bump the counters).
         try await t.store.database.write { db in try db.run("UPDATE objects SET name = 'Q1 renamed' WHERE id = ?", q1) }
         #expect(try await titles(list, cleo) == ["Q1 renamed"])
@@ -63,7 +75,6 @@ import Testing
         #expect(Set(try await titles(list, cleo)) == ["Q2", "Q1 renamed"])
 
         // A thread page follows replies and helpful marks.
-        let page = "/threads/\(encoded(q1))"
         #expect(try await get(page, cleo).1["replies"]?.arrayValue?.count == 0)
         let reply = try await post(bob, in: "cloud", ["content": "An answer", "inReplyTo": .string(q1)])
         #expect(try await get(page, cleo).1["replies"]?.arrayValue?.count == 1)
