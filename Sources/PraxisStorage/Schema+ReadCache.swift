@@ -28,14 +28,17 @@ extension Schema {
             INSERT INTO read_generations (scope, n) VALUES ('*', 0), ('content', 0);
 
             """
-        /// Statements bumping the scope the SQL expression `scope` names (created when first seen).
-        func bump(_ scope: String) -> String {
-            """
-                INSERT INTO read_generations (scope, n) SELECT \(scope), 0
-                    WHERE NOT EXISTS (SELECT 1 FROM read_generations WHERE scope = \(scope));
-                UPDATE read_generations SET n = n + 1 WHERE scope = \(scope);
+        /// Statements bumping the scopes the SQL expressions `scopes` name, each once however many
+        /// of them are equal (rows created when first seen): two statements per trigger, since
+        /// they run at every write of a post.
+        func bump(_ scopes: String...) -> String {
+            let values = scopes.map { "SELECT \($0) AS scope" }.joined(separator: " UNION ")
+            return """
+                    INSERT INTO read_generations (scope, n) SELECT s.scope, 0 FROM (\(values)) s
+                        WHERE NOT EXISTS (SELECT 1 FROM read_generations g WHERE g.scope = s.scope);
+                    UPDATE read_generations SET n = n + 1 WHERE scope IN (\(scopes.joined(separator: ", ")));
 
-            """
+                """
         }
         func community(_ row: String) -> String { "'c:' || coalesce(\(row).audience, '')" }
         func rootCommunity(_ row: String) -> String {
@@ -45,11 +48,11 @@ extension Schema {
             "'c:' || coalesce((SELECT o.audience FROM objects o WHERE o.id = \(id)), '')"
         }
         sql += "CREATE TRIGGER objects_read_insert AFTER INSERT ON objects BEGIN\n"
-            + bump(community("NEW")) + bump("'content'") + "END;\n"
+            + bump(community("NEW"), "'content'") + "END;\n"
         sql += "CREATE TRIGGER objects_read_update AFTER UPDATE ON objects BEGIN\n"
-            + bump(community("OLD")) + bump(community("NEW")) + bump(rootCommunity("NEW")) + bump("'content'") + "END;\n"
+            + bump(community("OLD"), community("NEW"), rootCommunity("NEW"), "'content'") + "END;\n"
         sql += "CREATE TRIGGER objects_read_delete AFTER DELETE ON objects BEGIN\n"
-            + bump(community("OLD")) + bump(rootCommunity("OLD")) + bump("'content'") + "END;\n"
+            + bump(community("OLD"), rootCommunity("OLD"), "'content'") + "END;\n"
         for (table, row, event) in [("likes", "NEW", "INSERT"), ("likes", "OLD", "DELETE"), ("object_revisions", "NEW", "INSERT")] {
             sql += "CREATE TRIGGER \(table)_read_\(event.lowercased()) AFTER \(event) ON \(table) BEGIN\n"
                 + bump(ofObject("\(row).object_id")) + "END;\n"
