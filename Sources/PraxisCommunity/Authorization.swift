@@ -2,6 +2,7 @@ import Foundation
 import PraxisFederation
 import PraxisSQLite
 import PraxisStorage
+import Synchronization
 
 /// What one account may do, decided in one place from its role, affiliation and status and from
 /// its memberships (the state of its follows).
@@ -49,14 +50,31 @@ public struct Authorization: Sendable {
 
     /// Reads the account's memberships and guest scope.
     public static func load(account: Account, urls: NodeURLs, db: Connection) throws -> Authorization {
-        let follows = try FollowRepository(db).following(by: urls.actor(account.actor))
-        var memberships: [String: Follow.State] = [:]
-        for follow in follows { memberships[follow.followed] = follow.state }
+        let memberships = try FollowRepository(db).states(of: urls.actor(account.actor))
         let scope = try InvitationRepository(db).guestScope(accountID: account.actor.id).map {
             GuestScope(community: $0.community, topic: $0.topic, expiresAt: $0.expiresAt)
         }
         let banned = try ModerationRepository(db).bannedCommunities(actor: urls.actor(account.actor))
         return Authorization(account: account, urls: urls, memberships: memberships, guestScope: scope, bannedFrom: banned)
+    }
+
+    /// Like ``load(account:urls:db:)``, reusing the memberships, guest scope and bans `memo` kept
+    /// for the account while the permissions read generation (bumped by every change to follows,
+    /// guest scopes, bans and accounts, see `ReadGenerations`) is the one they were read at; the
+    /// account itself is always the one given. Members of many communities otherwise read all
+    /// their follows at every request.
+    public static func load(account: Account, urls: NodeURLs, db: Connection, memo: AuthorizationMemo) throws
+        -> Authorization
+    {
+        let generation = try ReadGenerations(db).stamp([ReadGenerations.permissions]).values[0]
+        if let kept = memo.kept(account.actor.id, generation: generation) {
+            return Authorization(
+                account: account, urls: urls, memberships: kept.memberships, guestScope: kept.guestScope,
+                bannedFrom: kept.bannedFrom)
+        }
+        let loaded = try load(account: account, urls: urls, db: db)
+        memo.keep(loaded, generation: generation)
+        return loaded
     }
 
     /// A guest's scope covers `communityID` (and has not ended); everyone else is unrestricted.
@@ -275,5 +293,36 @@ public struct Authorization: Sendable {
 
     static func missing(_ name: String) -> CommunityError {
         CommunityError(.notFound, "no community named \"\(name)\" on this node")
+    }
+}
+
+/// The parts of ``Authorization`` read from the database, per account, with the permissions read
+/// generation they were read at (see ``Authorization/load(account:urls:db:memo:)``).
+public final class AuthorizationMemo: Sendable {
+    struct Kept {
+        var generation: Int64
+        var memberships: [String: Follow.State]
+        var guestScope: Authorization.GuestScope?
+        var bannedFrom: Set<String>
+    }
+
+    /// Beyond this many accounts the memo starts again empty (a bound, not a cache policy).
+    static let capacity = 10_000
+    private let kept = Mutex<[Int64: Kept]>([:])
+
+    public init() {}
+
+    func kept(_ accountID: Int64, generation: Int64) -> Kept? {
+        kept.withLock { kept in kept[accountID].flatMap { $0.generation == generation ? $0 : nil } }
+    }
+
+    func keep(_ authorization: Authorization, generation: Int64) {
+        let entry = Kept(
+            generation: generation, memberships: authorization.memberships, guestScope: authorization.guestScope,
+            bannedFrom: authorization.bannedFrom)
+        kept.withLock { kept in
+            if kept.count >= Self.capacity { kept.removeAll() }
+            kept[authorization.account.actor.id] = entry
+        }
     }
 }

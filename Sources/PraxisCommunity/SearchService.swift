@@ -58,6 +58,9 @@ public struct SearchService: Sendable {
     public struct Page: Sendable, Equatable {
         public var hits: [SearchHit]
         public var nextOffset: Int?
+        /// The read generations the page was built at (all content and permissions), for a cache;
+        /// nil when objects written meanwhile were not yet indexed (such a page must not be kept).
+        public var stamp: ReadStamp? = nil
     }
 
     /// Searches on behalf of an account.
@@ -97,18 +100,21 @@ public struct SearchService: Sendable {
             community: community, kind: request.kind, language: request.language, answered: request.answered)
         let (limit, offset) = (request.limit, request.offset)
         let origins = TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
-        let hits = try await store.database.read { db -> [SearchHit] in
+        let (hits, stamp) = try await store.database.read { db -> ([SearchHit], ReadStamp?) in
             var scope = try authorization.searchScope(db: db)
             scope.origins = origins
+            let index = SearchIndex(db)
+            let stamp = try index.hasStale()
+                ? nil : try ReadGenerations(db).stamp([ReadGenerations.permissions, ReadGenerations.content])
             do {
                 // One extra row tells whether another page follows.
-                return try SearchIndex(db).search(query, filter: filter, scope: scope, limit: limit + 1, offset: offset)
+                return (try index.search(query, filter: filter, scope: scope, limit: limit + 1, offset: offset), stamp)
             } catch let error as SearchError {
                 throw CommunityError(.invalid, error.message)
             }
         }
         let more = hits.count > limit && offset + limit <= Self.maxOffset
-        return Page(hits: Array(hits.prefix(limit)), nextOffset: more ? offset + limit : nil)
+        return Page(hits: Array(hits.prefix(limit)), nextOffset: more ? offset + limit : nil, stamp: stamp)
     }
 
     /// Indexes every object written since the last search, in batches so other writers interleave.

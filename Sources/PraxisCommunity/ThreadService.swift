@@ -8,7 +8,10 @@ import PraxisStorage
 /// Reading rules come from ``Authorization``: a local community's threads as
 /// ``Authorization/requireRead(_:)`` allows, a remote one's as
 /// ``Authorization/requireRead(remoteCommunity:membersOnly:)`` allows (members-only when its cached
-/// actor document says `"visibility": "members"`); guests see only their topic.
+/// actor document says `"visibility": "members"`); guests see only their topic. Content whose
+/// origin node is blocked now (or excluded by the community) is left out as in post lists and
+/// search (``OriginFilter``, read from the trust list at each request), so blocking a node hides its
+/// threads and replies at once and unblocking shows them again.
 public struct ThreadService: Sendable {
     public static let maxLimit = 100
     public let store: NodeStore
@@ -17,6 +20,11 @@ public struct ThreadService: Sendable {
     public init(store: NodeStore) {
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
+    }
+
+    /// Which origins may be shown, from the node's federation mode and its trust list.
+    var visible: OriginFilter {
+        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
     }
 
     public struct ListRequest: Sendable {
@@ -33,6 +41,8 @@ public struct ThreadService: Sendable {
         public var threads: [ThreadEntry]
         /// Where the next page starts; nil on the last page.
         public var next: ThreadCursor?
+        /// The read generations this page was built at (the community and permissions), for a cache.
+        public var stamp: ReadStamp
     }
 
     /// A page of the threads of a community.
@@ -47,15 +57,18 @@ public struct ThreadService: Sendable {
             throw CommunityError(
                 .invalid, "this cursor belongs to sort=\(after.sort.rawValue); start again without it", field: "cursor")
         }
+        let visible = visible
         return try store.database.read { db in
             try requireRead(community: request.community, authorization: authorization, db: db)
+            let stamp = try ReadGenerations(db).stamp(
+                [ReadGenerations.permissions, ReadGenerations.community(request.community)])
             let raw = try ThreadRepository(db).page(
                 audience: request.community, sort: request.sort, filter: request.filter, limit: request.limit,
-                after: request.after)
+                after: request.after, visible: visible)
             let visible = try raw.filter { try authorization.canRead(post: $0.object, db: db) }
             // The cursor follows the unfiltered page, so a guest's filtered pages still advance.
             let next = raw.count == request.limit ? raw.last?.cursor(request.sort) : nil
-            return ThreadPage(threads: visible, next: next)
+            return ThreadPage(threads: visible, next: next, stamp: stamp)
         }
     }
 
@@ -77,6 +90,9 @@ public struct ThreadService: Sendable {
         /// Replies, nested ones included, oldest first.
         public var replies: [Post]
         public var next: PostCursor?
+        /// The read generations this page was built at (the thread's community and permissions,
+        /// and the accepted answer's community when it differs), for a cache.
+        public var stamp: ReadStamp
     }
 
     /// The thread a post belongs to (its root, even when `id` names a reply), with a page of replies.
@@ -89,26 +105,33 @@ public struct ThreadService: Sendable {
             throw CommunityError(.invalid, "\"limit\" must be a whole number from 1 to \(Self.maxLimit)", field: "limit")
         }
         let missing = CommunityError(.notFound, "no thread \(id)")
+        let visible = visible
         return try store.database.read { db in
             let threads = ThreadRepository(db)
-            guard let start = try threads.entry(id: id), start.object.deletedAt == nil else { throw missing }
+            guard let start = try threads.entry(id: id), start.object.deletedAt == nil,
+                try visible.shows(objectID: start.object.id, db: db)
+            else { throw missing }
             let rootID = start.object.inReplyTo == nil ? start.object.id : (try rootOf(id, db: db) ?? start.object.id)
             guard let root = try threads.entry(id: rootID), root.object.deletedAt == nil,
-                let audience = root.object.audience, try authorization.canRead(post: root.object, db: db)
+                let audience = root.object.audience, try authorization.canRead(post: root.object, db: db),
+                try rootID == start.object.id || visible.shows(objectID: rootID, db: db)
             else { throw missing }
             do {
                 try requireRead(community: audience, authorization: authorization, db: db)
             } catch {
                 throw missing
             }
-            let replies = try threads.replies(root: root.object.id, limit: limit, after: after)
+            let replies = try threads.replies(root: root.object.id, limit: limit, after: after, visible: visible)
             var accepted: ThreadEntry?
             if after == nil, let answer = root.object.acceptedAnswer, let entry = try threads.entry(id: answer),
-                entry.object.deletedAt == nil, entry.object.inReplyTo != nil
+                entry.object.deletedAt == nil, entry.object.inReplyTo != nil, try visible.shows(objectID: answer, db: db)
             {
                 accepted = entry
             }
             let ids = [root.object.id] + replies.map(\.object.id) + (accepted.map { [$0.object.id] } ?? [])
+            var scopes = [ReadGenerations.permissions, ReadGenerations.community(audience)]
+            if let other = accepted?.object.audience, other != audience { scopes.append(ReadGenerations.community(other)) }
+            let stamp = try ReadGenerations(db).stamp(scopes)
             let marked = try threads.marked(by: authorization.actorID, among: ids)
             let revisions = try threads.revisionCounts(of: ids)
             func post(_ entry: ThreadEntry) throws -> Post {
@@ -120,7 +143,7 @@ public struct ThreadService: Sendable {
                 root: try post(root), acceptedAnswer: try accepted.map(post), replies: try replies.map(post),
                 next: replies.count == limit ? replies.last.map {
                     PostCursor(published: $0.object.published.map { Int64($0.timeIntervalSince1970) } ?? 0, id: $0.object.id)
-                } : nil)
+                } : nil, stamp: stamp)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import PraxisJSON
 import PraxisSQLite
 
 /// A verified activity waiting in (or done with) the inbox queue.
@@ -290,6 +291,20 @@ public struct FollowRepository {
         try db.query("SELECT * FROM follows WHERE follower = ? ORDER BY id", follower).map(Self.follow)
     }
 
+    /// The state of each follow `follower` has, by the followed actor's id: what authorisation
+    /// needs at every API request, read without the rest of the rows (the same map as
+    /// ``following(by:)`` gives, where a later row for the same actor wins).
+    public func states(of follower: String) throws -> [String: Follow.State] {
+        var states: [String: Follow.State] = [:]
+        for row in try db.query("SELECT followed, state FROM follows WHERE follower = ? ORDER BY id", follower) {
+            guard let state = Follow.State(rawValue: try row.get("state", as: String.self)) else {
+                throw StorageError.invalidValue("unknown follow state")
+            }
+            states[try row.get("followed", as: String.self)] = state
+        }
+        return states
+    }
+
     public func followerCount(of followed: String) throws -> Int {
         try db.scalar(Int.self, "SELECT count(*) FROM follows WHERE followed = ? AND state = 'accepted'", followed) ?? 0
     }
@@ -441,6 +456,13 @@ public struct ObjectRepository {
         ).map(Self.object)
     }
 
+    /// The tags column (a JSON array of strings); most posts have none, and lists read many rows,
+    /// so the empty array is recognised without parsing and the rest go through the small parser.
+    static func tags(_ text: String) -> [String] {
+        guard text != "[]", !text.isEmpty else { return [] }
+        return (try? JSON.parse(text))?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
     static func object(_ row: Row) throws -> StoredObject {
         let published: Int64? = try row.optional("published")
         let updated: Int64? = try row.optional("updated")
@@ -452,7 +474,7 @@ public struct ObjectRepository {
             published: published.map(Date.init(unixSeconds:)), updated: updated.map(Date.init(unixSeconds:)),
             deletedAt: deleted.map(Date.init(unixSeconds:)), document: try row.get("document"),
             originDomain: try row.get("origin_domain"), kind: try row.optional("kind"), language: try row.optional("language"),
-            tags: (try? JSONDecoder().decode([String].self, from: Data((try row.get("tags", as: String.self)).utf8))) ?? [],
+            tags: tags(try row.get("tags", as: String.self)),
             acceptedAnswer: try row.optional("accepted_answer"))
     }
 }

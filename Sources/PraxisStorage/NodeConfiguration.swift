@@ -42,6 +42,10 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     /// A PEM bundle of CA certificates trusted for peers in addition to the system store, for
     /// federations with their own PKI. Read when the node starts.
     public var extraCAFile: String?
+    /// Memory for cached answers of thread lists, thread pages and searches, in MiB; absent means
+    /// ``NodeConfiguration/defaultReadCacheMegabytes``, 0 turns the cache off. Cached answers are
+    /// checked against the database at every request, so the cache never serves an outdated answer.
+    public var readCacheMegabytes: Int?
 
     public init(domain: String, name: String, federation: FederationMode = .allowlist, development: Bool = false,
                 createdAt: Date = Date(), listen: String? = nil) {
@@ -53,6 +57,11 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.listen = listen ?? NodeConfiguration.defaultListen(domain: domain, development: development)
     }
+
+    public static let defaultReadCacheMegabytes = 32
+
+    /// The read cache's budget in bytes (``readCacheMegabytes``, or its default; 0 when off).
+    public var readCacheBytes: Int { max(0, min(readCacheMegabytes ?? Self.defaultReadCacheMegabytes, 1 << 16)) << 20 }
 
     /// The base URL every published id starts with, without a trailing slash.
     public var baseURL: String { "\(scheme)://\(domain)" }

@@ -70,5 +70,6 @@ public enum Schema {
         Schema.threadActivity,
         Schema.limits,
         Schema.searchLookups,
+        Schema.readCache,
     ]
 }

@@ -47,6 +47,9 @@ public struct ThreadEntry: Sendable, Equatable {
     public var helpfulCount: Int
     /// For a root: the last activity in the whole thread; for a reply: its own.
     public var lastActivity: Date
+    /// The Markdown source the stored document carries (`source.content`), read by SQLite so that
+    /// lists and pages do not parse each post's whole document in Swift; nil when there is none.
+    public var source: String?
     /// The sort key of `sort` for this entry, as a cursor carries it.
     public func cursor(_ sort: ThreadSort) -> ThreadCursor {
         let key = sort == .latest
@@ -61,22 +64,26 @@ public struct ThreadRepository {
     public init(_ db: Connection) { self.db = db }
 
     /// Up to `limit` live threads (top-level posts) of a community, in `sort` order, strictly after `cursor`.
+    /// - Parameter visible: when given, threads whose origin node it hides (blocked now, or excluded
+    ///   by the community) are left out in the query itself, so pages stay full and cursors exact.
     public func page(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
-                     after cursor: ThreadCursor?) throws -> [ThreadEntry] {
-        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+                     after cursor: ThreadCursor?, visible: OriginFilter? = nil) throws -> [ThreadEntry] {
+        let (sql, arguments) = Self.listQuery(
+            audience: audience, sort: sort, filter: filter, limit: limit, after: cursor, visible: visible)
         return try db.query(sql, arguments: arguments).map(Self.entry)
     }
 
     /// The query plan SQLite picks for ``page(audience:sort:filter:limit:after:)``, one line per step
     /// (`SEARCH objects USING INDEX …`): tests and operators check that lists stay index scans.
     public func listPlan(audience: String, sort: ThreadSort, filter: ThreadFilter = ThreadFilter(), limit: Int,
-                         after cursor: ThreadCursor?) throws -> [String] {
-        let (sql, arguments) = Self.listQuery(audience: audience, sort: sort, filter: filter, limit: limit, after: cursor)
+                         after cursor: ThreadCursor?, visible: OriginFilter? = nil) throws -> [String] {
+        let (sql, arguments) = Self.listQuery(
+            audience: audience, sort: sort, filter: filter, limit: limit, after: cursor, visible: visible)
         return try plan(sql, arguments)
     }
 
-    static func listQuery(audience: String, sort: ThreadSort, filter: ThreadFilter, limit: Int, after cursor: ThreadCursor?)
-        -> (String, [any SQLBindable])
+    static func listQuery(audience: String, sort: ThreadSort, filter: ThreadFilter, limit: Int, after cursor: ThreadCursor?,
+                          visible: OriginFilter?) -> (String, [any SQLBindable])
     {
         // The conditions repeat the partial indexes' WHERE clauses word for word, which is how
         // SQLite knows it may use them.
@@ -112,28 +119,46 @@ public struct ThreadRepository {
                 "EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(tags) THEN tags ELSE '[]' END) WHERE value = ?)")
             arguments.append(tag)
         }
+        if let visible {
+            let (condition, more) = visible.condition(alias: "objects")
+            conditions.append(condition)
+            arguments += more
+        }
         arguments.append(Int64(limit))
-        let sql = "SELECT * FROM objects WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(key) DESC, id DESC LIMIT ?"
+        let sql = "SELECT *, \(Self.sourceColumn) FROM objects WHERE \(conditions.joined(separator: " AND ")) "
+            + "ORDER BY \(key) DESC, id DESC LIMIT ?"
         return (sql, arguments)
     }
 
     /// Live replies in a thread (nested ones too), oldest first, strictly after `cursor`.
-    public func replies(root: String, limit: Int, after cursor: PostCursor?) throws -> [ThreadEntry] {
-        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+    /// - Parameter visible: when given, replies whose origin node it hides are left out.
+    public func replies(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter? = nil) throws
+        -> [ThreadEntry]
+    {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor, visible: visible)
         return try db.query(sql, arguments: arguments).map(Self.entry)
     }
 
-    public func repliesPlan(root: String, limit: Int, after cursor: PostCursor?) throws -> [String] {
-        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor)
+    public func repliesPlan(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter? = nil) throws
+        -> [String]
+    {
+        let (sql, arguments) = Self.repliesQuery(root: root, limit: limit, after: cursor, visible: visible)
         return try plan(sql, arguments)
     }
 
-    static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?) -> (String, [any SQLBindable]) {
-        var sql = "SELECT * FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
+    static func repliesQuery(root: String, limit: Int, after cursor: PostCursor?, visible: OriginFilter?)
+        -> (String, [any SQLBindable])
+    {
+        var sql = "SELECT *, \(Self.sourceColumn) FROM objects WHERE thread_root = ? AND deleted_at IS NULL"
         var arguments: [any SQLBindable] = [root]
         if let cursor {
             sql += " AND coalesce(published, 0) >= ? AND (coalesce(published, 0) > ? OR id > ?)"
             arguments += [cursor.published, cursor.published, cursor.id]
+        }
+        if let visible {
+            let (condition, more) = visible.condition(alias: "objects")
+            sql += " AND " + condition
+            arguments += more
         }
         sql += " ORDER BY coalesce(published, 0), id LIMIT ?"
         arguments.append(Int64(limit))
@@ -142,7 +167,7 @@ public struct ThreadRepository {
 
     /// One object with its counters, deleted or not.
     public func entry(id: String) throws -> ThreadEntry? {
-        try db.queryOne("SELECT * FROM objects WHERE id = ?", id).map(Self.entry)
+        try db.queryOne("SELECT *, \(Self.sourceColumn) FROM objects WHERE id = ?", id).map(Self.entry)
     }
 
     /// How many earlier versions of the object are kept.
@@ -192,11 +217,20 @@ public struct ThreadRepository {
         try db.query("EXPLAIN QUERY PLAN " + sql, arguments: arguments).map { try $0.get("detail") }
     }
 
+    /// `source_markdown`: the document's `source.content` when it is a string (SQLite's JSON
+    /// functions take text, so the stored bytes are read as such; an invalid document has none).
+    static let sourceColumn = """
+        CASE WHEN json_valid(CAST(document AS TEXT))
+            AND json_type(CAST(document AS TEXT), '$.source.content') = 'text'
+        THEN json_extract(CAST(document AS TEXT), '$.source.content') END AS source_markdown
+        """
+
     static func entry(_ row: Row) throws -> ThreadEntry {
         let object = try ObjectRepository.object(row)
         let last: Int64? = try row.optional("last_activity")
         return ThreadEntry(
             object: object, replyCount: try row.get("reply_count"), helpfulCount: try row.get("helpful_count"),
-            lastActivity: Date(unixSeconds: last ?? object.published.map { Int64($0.timeIntervalSince1970) } ?? 0))
+            lastActivity: Date(unixSeconds: last ?? object.published.map { Int64($0.timeIntervalSince1970) } ?? 0),
+            source: try row.optional("source_markdown"))
     }
 }

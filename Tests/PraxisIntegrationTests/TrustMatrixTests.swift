@@ -159,6 +159,8 @@ import Testing
         let cached = f.base(1) + "/objects/cached-1"
         #expect(try await Self.listed(f, token, cached) == level.contentShown)
         #expect(try await Self.found(f, token, "quarzite") == level.contentShown)
+        #expect(try await Self.threadListed(f, token, cached) == level.contentShown)
+        #expect(try await Self.threadPage(f, token, cached).0 == (level.contentShown ? .ok : .notFound))
         #expect(try await Self.counts(f, 0)["objects"] == before["objects"], "hiding deletes nothing")
 
         // Reversible: trusting the node (and lifting the exclusion) shows it again at once.
@@ -169,7 +171,61 @@ import Testing
             }
             #expect(try await Self.listed(f, token, cached))
             #expect(try await Self.found(f, token, "quarzite"))
+            #expect(try await Self.threadListed(f, token, cached))
+            #expect(try await Self.threadPage(f, token, cached).0 == .ok)
         }
+    }
+
+    /// Thread lists and thread pages hide a node's threads and replies the moment it is blocked
+    /// (or excluded by the community), a local thread keeps its page without them, and lifting the
+    /// block shows everything again.
+    @Test(.timeLimit(.minutes(1))) func threadListsAndPagesFollowTheTrustListAtOnce() async throws {
+        let f = try await Self.setUp(.trusted)
+        defer { Task { await f.stopAll() } }
+        let (hubBase, peerBase) = (f.base(0), f.base(1))
+        let community = hubBase + "/communities/practice"
+        let (local, peerRoot, peerReply) = (hubBase + "/objects/local-1", peerBase + "/objects/cached-1", peerBase + "/objects/cached-2")
+        try await f.node(0).store.database.write { db in
+            try ObjectRepository(db).upsert(StoredObject(
+                id: local, type: "Note", attributedTo: hubBase + "/users/ana", audience: community, inReplyTo: nil,
+                name: "Lots", content: "<p>How many lots?</p>", published: Date(), updated: nil, document: Array("{}".utf8),
+                originDomain: f.domain(0)))
+            try ObjectRepository(db).upsert(StoredObject(
+                id: peerReply, type: "Note", attributedTo: peerBase + "/users/carla", audience: community, inReplyTo: local,
+                name: nil, content: "<p>Three</p>", published: Date(), updated: nil, document: Array("{}".utf8),
+                originDomain: f.domain(1)))
+        }
+        let token = try await Self.signIn(f, "ana")
+        func seen() async throws -> [String] {
+            var seen: [String] = []
+            if try await Self.threadListed(f, token, peerRoot) { seen.append("peer thread listed") }
+            if try await Self.threadListed(f, token, local) { seen.append("local thread listed") }
+            if try await Self.threadPage(f, token, peerRoot).0 == .ok { seen.append("peer thread page") }
+            if try await Self.threadPage(f, token, peerReply).0 == .ok { seen.append("page by peer reply") }
+            let (status, page) = try await Self.threadPage(f, token, local)
+            #expect(status == .ok, "a local thread keeps its page")
+            let replies = page["replies"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            if replies.contains(peerReply) { seen.append("peer reply on local page") }
+            return seen
+        }
+        let all = ["peer thread listed", "local thread listed", "peer thread page", "page by peer reply", "peer reply on local page"]
+        #expect(try await seen() == all)
+        try await f.node(0).store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: f.domain(1), level: .blocked))
+        }
+        #expect(try await seen() == ["local thread listed"])
+        try await f.node(0).store.database.write { db in
+            try TrustRepository(db).set(TrustEntry(domain: f.domain(1), level: .trusted))
+        }
+        #expect(try await seen() == all)
+        try await f.node(0).store.database.write { db in
+            try CommunityTrustRepository(db).exclude(CommunityExclusion(community: "practice", domain: f.domain(1)))
+        }
+        #expect(try await seen() == ["local thread listed"])
+        try await f.node(0).store.database.write { db in
+            try CommunityTrustRepository(db).include(community: "practice", domain: f.domain(1))
+        }
+        #expect(try await seen() == all)
     }
 
     /// Blocking a node hides what it already sent and refuses it at once, while the node runs.
@@ -265,6 +321,16 @@ import Testing
         let (status, page) = try await call(f, .get, "/communities/practice/posts", token: token)
         #expect(status == .ok)
         return page["posts"]?.arrayValue?.contains { $0["id"]?.stringValue == id } ?? false
+    }
+
+    static func threadListed(_ f: FederationFixture, _ token: String, _ id: String) async throws -> Bool {
+        let (status, page) = try await call(f, .get, "/communities/practice/threads", token: token)
+        #expect(status == .ok)
+        return page["threads"]?.arrayValue?.contains { $0["id"]?.stringValue == id } ?? false
+    }
+
+    static func threadPage(_ f: FederationFixture, _ token: String, _ id: String) async throws -> (HTTPStatus, JSON) {
+        try await call(f, .get, "/threads/" + FormURLEncoding.percentEncode(id), token: token)
     }
 
     static func found(_ f: FederationFixture, _ token: String, _ words: String) async throws -> Bool {

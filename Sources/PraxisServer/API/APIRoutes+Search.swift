@@ -9,7 +9,7 @@ import PraxisStorage
 extension APIRoutes {
     func registerSearch(into router: inout Router) {
         let api = self
-        router.get("\(Self.prefix)/search", authed { r, c in try await api.search(r, c) })
+        router.get("\(Self.prefix)/search", authedCached { r, c in try await api.search(r, c) })
     }
 
     func search(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
@@ -46,18 +46,23 @@ extension APIRoutes {
             throw APIError.badRequest(
                 "\"kind\" must be one of \(SearchService.kinds.joined(separator: ", "))", field: "kind")
         }
-        let page: SearchService.Page
-        do {
-            page = try await SearchService(store: store, urls: urls).search(searchRequest, by: context.authorization)
-        } catch let error as CommunityError where error.kind == .invalid {
-            // A query or filter that cannot be used is the request's fault: 400 with the reason.
-            throw APIError(.badRequest, "invalid_query", error.message, field: "q")
+        let service = SearchService(store: store, urls: urls)
+        let wanted = searchRequest
+        return try await cachedRead(request, context) {
+            let page: SearchService.Page
+            do {
+                page = try await service.search(wanted, by: context.authorization)
+            } catch let error as CommunityError where error.kind == .invalid {
+                // A query or filter that cannot be used is the request's fault: 400 with the reason.
+                throw APIError(.badRequest, "invalid_query", error.message, field: "q")
+            }
+            let view: JSON = [
+                "results": .array(page.hits.map(Self.searchHit)),
+                "next": page.nextOffset.map { .integer(Int64($0)) } ?? .null,
+                "highlight": ["start": .string(SearchIndex.highlightStart), "end": .string(SearchIndex.highlightEnd)],
+            ]
+            return (view, page.stamp)
         }
-        return Self.json([
-            "results": .array(page.hits.map(Self.searchHit)),
-            "next": page.nextOffset.map { .integer(Int64($0)) } ?? .null,
-            "highlight": ["start": .string(SearchIndex.highlightStart), "end": .string(SearchIndex.highlightEnd)],
-        ])
     }
 
     static func nonEmpty(_ value: String?, field: String) throws -> String? {

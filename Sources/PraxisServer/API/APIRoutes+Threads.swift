@@ -11,9 +11,9 @@ extension APIRoutes {
     func registerThreads(into router: inout Router) {
         let api = self
         let p = Self.prefix
-        router.get("\(p)/communities/:name/threads", authed { r, c in try await api.localThreads(r, c) })
-        router.get("\(p)/threads", authed { r, c in try await api.threads(r, c) })
-        router.get("\(p)/threads/:id", authed { r, c in try await api.thread(r, c) })
+        router.get("\(p)/communities/:name/threads", authedCached { r, c in try await api.localThreads(r, c) })
+        router.get("\(p)/threads", authedCached { r, c in try await api.threads(r, c) })
+        router.get("\(p)/threads/:id", authedCached { r, c in try await api.thread(r, c) })
     }
 
     // MARK: - Communities
@@ -68,8 +68,12 @@ extension APIRoutes {
     // MARK: - Threads
 
     func localThreads(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {
-        let community = try await findCommunity(request)
-        return try await threadList(request, context, community: urls.community(community.actor.username))
+        // Found inside the cached read: a hit needs no lookup (removing or renaming a community
+        // bumps the permissions generation, so its cached lists go with it).
+        let api = self
+        return try await threadList(request, context) {
+            api.urls.community(try await api.findCommunity(request).actor.username)
+        }
     }
 
     /// `GET /threads?community=ACTOR_URL`: the same list for any community, local or remote.
@@ -79,12 +83,15 @@ extension APIRoutes {
         else {
             throw APIError.badRequest("name the community with ?community=ACTOR_URL", field: "community")
         }
-        return try await threadList(request, context, community: community)
+        return try await threadList(request, context) { community }
     }
 
-    func threadList(_ request: HTTPRequest, _ context: Context, community: String) async throws -> HTTPResponse {
+    /// A thread list of the community `community` names (looked up only when the answer is not cached).
+    func threadList(_ request: HTTPRequest, _ context: Context, community: @Sendable () async throws -> String)
+        async throws -> HTTPResponse
+    {
         let query = request.queryItems
-        var list = ThreadService.ListRequest(community: community)
+        var list = ThreadService.ListRequest(community: "")
         if let sort = try Self.nonEmpty(query["sort"], field: "sort") {
             guard let value = ThreadSort(rawValue: sort) else {
                 throw APIError.badRequest("\"sort\" must be latest, newest or unanswered", field: "sort")
@@ -109,12 +116,18 @@ extension APIRoutes {
         }
         let service = ThreadService(store: store)
         let authorization = context.authorization
-        let wanted = list
-        let page = try await SessionService.offPool { try service.threads(wanted, by: authorization) }
-        return Self.json([
-            "threads": .array(page.threads.map(APIViews.threadSummary)),
-            "next": page.next.map { .string(APIViews.threadCursor($0)) } ?? .null,
-        ])
+        let parameters = list
+        return try await cachedRead(request, context) {
+            var request = parameters
+            request.community = try await community()
+            let wanted = request
+            let page = try await SessionService.offPool { try service.threads(wanted, by: authorization) }
+            let view: JSON = [
+                "threads": .array(page.threads.map(APIViews.threadSummary)),
+                "next": page.next.map { .string(APIViews.threadCursor($0)) } ?? .null,
+            ]
+            return (view, page.stamp)
+        }
     }
 
     /// `GET /threads/:id`: the thread a post belongs to, with a page of replies (`?cursor=`, `?limit=`).
@@ -131,19 +144,24 @@ extension APIRoutes {
         let service = ThreadService(store: store)
         let authorization = context.authorization
         let start = after
-        let detail = try await SessionService.offPool { try service.thread(id: id, limit: limit, after: start, by: authorization) }
-        var root = APIViews.threadSummary(detail.root.entry)
-        if case .object(var object) = root {
-            object["revisions"] = .integer(Int64(detail.root.revisions))
-            object["markedHelpful"] = .bool(detail.root.markedHelpful)
-            root = .object(object)
+        return try await cachedRead(request, context) {
+            let detail = try await SessionService.offPool {
+                try service.thread(id: id, limit: limit, after: start, by: authorization)
+            }
+            var root = APIViews.threadSummary(detail.root.entry)
+            if case .object(var object) = root {
+                object["revisions"] = .integer(Int64(detail.root.revisions))
+                object["markedHelpful"] = .bool(detail.root.markedHelpful)
+                root = .object(object)
+            }
+            let view: JSON = [
+                "thread": root,
+                "acceptedAnswer": detail.acceptedAnswer.map(APIViews.threadPost) ?? .null,
+                "replies": .array(detail.replies.map(APIViews.threadPost)),
+                "next": detail.next.map { .string(APIViews.cursor($0)) } ?? .null,
+            ]
+            return (view, detail.stamp)
         }
-        return Self.json([
-            "thread": root,
-            "acceptedAnswer": detail.acceptedAnswer.map(APIViews.threadPost) ?? .null,
-            "replies": .array(detail.replies.map(APIViews.threadPost)),
-            "next": detail.next.map { .string(APIViews.cursor($0)) } ?? .null,
-        ])
     }
 
     /// `limit` from 1 to ``ThreadService/maxLimit``.
@@ -177,7 +195,8 @@ extension APIViews {
 
     /// A thread in a list: the root post with its counters.
     static func threadSummary(_ entry: ThreadEntry) -> JSON {
-        guard case .object(var view) = post(entry.object) else { return post(entry.object) }
+        let base = post(entry.object, source: entry.source)
+        guard case .object(var view) = base else { return base }
         view["replyCount"] = .integer(Int64(entry.replyCount))
         view["helpfulCount"] = .integer(Int64(entry.helpfulCount))
         view["lastActivity"] = .string(ISO8601.string(entry.lastActivity))
@@ -187,7 +206,8 @@ extension APIViews {
 
     /// A reply on a thread page.
     static func threadPost(_ post: ThreadService.Post) -> JSON {
-        guard case .object(var view) = self.post(post.entry.object) else { return self.post(post.entry.object) }
+        let base = self.post(post.entry.object, source: post.entry.source)
+        guard case .object(var view) = base else { return base }
         view["helpfulCount"] = .integer(Int64(post.entry.helpfulCount))
         view["markedHelpful"] = .bool(post.markedHelpful)
         view["revisions"] = .integer(Int64(post.revisions))

@@ -25,6 +25,11 @@ public struct APIRoutes: Sendable {
     let passwordCost: PasswordHash.Cost
     /// Per-address request limits (`429` with `Retry-After`).
     let limiters: APILimiters
+    /// Answers of thread lists, thread pages and searches, checked against the database's read
+    /// generations at each request.
+    let readCache: ReadCache
+    /// Memberships, guest scopes and bans per account, reused while the permissions generation holds.
+    let authorizations = AuthorizationMemo()
 
     /// - Parameters:
     ///   - social: the node's federating use cases; without them (route tests without federation)
@@ -41,6 +46,7 @@ public struct APIRoutes: Sendable {
         self.passwordCost = passwordCost
         self.sessions = SessionService(store: store, passwordCost: passwordCost, lifetime: sessionLifetime)
         self.limiters = APILimiters(store.configuration.effectiveLimits)
+        self.readCache = ReadCache(capacityBytes: store.configuration.readCacheBytes)
     }
 
     /// What an authenticated handler receives.
@@ -116,13 +122,11 @@ public struct APIRoutes: Sendable {
     /// Authenticates the bearer token and loads the caller's authorisation before `handler`.
     func authed(_ handler: @escaping AuthedHandler) -> Router.Handler {
         let sessions = sessions
-        let store = store
         let urls = urls
+        let memo = authorizations
         return open { request in
-            let caller = try await sessions.authenticate(authorization: request.headers["Authorization"])
-            let account = caller.account
-            let authorization = try await store.database.read { db in
-                try Authorization.load(account: account, urls: urls, db: db)
+            let (caller, authorization) = try await sessions.authenticate(authorization: request.headers["Authorization"]) {
+                account, db in try Authorization.load(account: account, urls: urls, db: db, memo: memo)
             }
             return try await handler(request, Context(caller: caller, authorization: authorization))
         }
@@ -152,6 +156,62 @@ public struct APIRoutes: Sendable {
     }
 
     static let noContent = HTTPResponse(status: .noContent)
+
+    /// Like ``authed(_:)``, for reads whose answers ``readCache`` keeps (thread lists, thread pages,
+    /// search): the token, the caller's authorisation and a kept answer's read generations are
+    /// checked in one reader trip, and a kept answer whose generations are unchanged is sent
+    /// without running `handler`. The handler builds misses with ``cachedRead(_:_:build:)``.
+    ///
+    /// Serving before the handler's own checks is sound: an answer is kept only for a target that
+    /// passed them, the checks depend only on the target and on the database, and every database
+    /// change they depend on (communities, memberships, trust…) bumps a generation of the answer.
+    func authedCached(_ handler: @escaping AuthedHandler) -> Router.Handler {
+        let sessions = sessions
+        let urls = urls
+        let cache = readCache
+        let memo = authorizations
+        return open { request in
+            let target = request.target
+            let (caller, (authorization, kept)) = try await sessions.authenticate(
+                authorization: request.headers["Authorization"]
+            ) { account, db -> (Authorization, [UInt8]?) in
+                let authorization = try Authorization.load(account: account, urls: urls, db: db, memo: memo)
+                guard let key = Self.readCacheKey(authorization, target, cache: cache), let hit = cache.lookup(key)
+                else { return (authorization, nil) }
+                return (authorization, try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil)
+            }
+            if let kept { return Self.cachedJSON(kept) }
+            return try await handler(request, Context(caller: caller, authorization: authorization))
+        }
+    }
+
+    /// The read cache key of a request: the reader's actor id and the request target; nil when the
+    /// cache is off or the reader is a guest (a guest's scope ends at a set time, which no
+    /// generation records).
+    static func readCacheKey(_ authorization: Authorization, _ target: String, cache: ReadCache) -> String? {
+        guard cache.isEnabled, authorization.guestScope == nil else { return nil }
+        return authorization.actorID + "\n" + target
+    }
+
+    /// Builds a read's answer with `build` (which returns it with the stamp of the snapshot it
+    /// read) and keeps it in ``readCache`` for ``authedCached(_:)`` to serve again. A build that
+    /// returns no stamp (its snapshot could not vouch for the answer) is not kept.
+    func cachedRead(_ request: HTTPRequest, _ context: Context, build: () async throws -> (JSON, ReadStamp?)) async throws
+        -> HTTPResponse
+    {
+        let (value, stamp) = try await build()
+        let body = value.serializedBytes()
+        if let stamp, let key = Self.readCacheKey(context.authorization, request.target, cache: readCache) {
+            readCache.store(key, body: body, stamp: stamp)
+        }
+        return Self.cachedJSON(body)
+    }
+
+    static func cachedJSON(_ body: [UInt8]) -> HTTPResponse {
+        var response = HTTPResponse(status: .ok, body: body)
+        response.headers["Content-Type"] = "application/json; charset=utf-8"
+        return response
+    }
 
     // MARK: - Sessions and the account
 

@@ -58,8 +58,12 @@ enum APIViews {
     /// A post: `content` is sanitised HTML (safe to insert in a page), `source` the author's
     /// Markdown when the post was written on a Praxis node.
     static func post(_ post: StoredObject) -> JSON {
-        let source = (try? JSON.parse(post.document))?["source"]?["content"]?.stringValue
-        return [
+        self.post(post, source: (try? JSON.parse(post.document))?["source"]?["content"]?.stringValue)
+    }
+
+    /// A post whose Markdown source was read already (thread lists and pages get it from SQLite).
+    static func post(_ post: StoredObject, source: String?) -> JSON {
+        [
             "id": .string(post.id),
             "type": .string(post.type),
             "community": post.audience.map { .string($0) } ?? .null,

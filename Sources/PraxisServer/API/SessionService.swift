@@ -100,6 +100,14 @@ struct SessionService: Sendable {
     /// - Throws: `APIError` 401 when the header is missing or the token is malformed, unknown,
     ///   expired or revoked, or its account is no longer active.
     func authenticate(authorization header: String?) async throws -> Caller {
+        try await authenticate(authorization: header) { _, _ in () }.caller
+    }
+
+    /// Authenticates like ``authenticate(authorization:)`` and, in the same database read, runs
+    /// `also` for the account found (one trip to a reader connection per request instead of two).
+    func authenticate<T: Sendable>(
+        authorization header: String?, also: @escaping @Sendable (Account, Connection) throws -> T
+    ) async throws -> (caller: Caller, also: T) {
         guard let header, !header.isEmpty else {
             throw APIError.unauthenticated("sign in first, then send the token as \"Authorization: Bearer TOKEN\"")
         }
@@ -114,13 +122,15 @@ struct SessionService: Sendable {
         }
         let hash = SHA256.hash(Array(token.utf8))
         let now = Date()
-        let found: Caller? = try await store.database.read { db in
+        let result: (Caller, T)? = try await store.database.read { db in
             guard let session = try SessionRepository(db).find(tokenHash: hash), session.isValid(at: now),
                 let account = try AccountRepository(db).find(actorID: session.accountID), account.status == .active
             else { return nil }
-            return Caller(account: account, session: session)
+            return (Caller(account: account, session: session), try also(account, db))
         }
-        guard let found else { throw APIError.invalidToken("the token is expired, revoked or unknown; sign in again") }
+        guard let (found, extra) = result else {
+            throw APIError.invalidToken("the token is expired, revoked or unknown; sign in again")
+        }
         if now.timeIntervalSince(found.session.lastUsedAt) >= Self.touchInterval {
             let id = found.session.id
             let accountID = found.account.actor.id
@@ -129,7 +139,7 @@ struct SessionService: Sendable {
                 try AccountRepository(db).markActive(actorID: accountID, now: now)
             }
         }
-        return found
+        return (found, extra)
     }
 
     /// Revokes the caller's session.
