@@ -41,6 +41,13 @@ public final class Connection {
         var lastUsed: UInt64
     }
 
+    /// Process-wide SQLite settings, applied once before the first connection opens SQLite:
+    /// memory statistics off (with them on, every allocation of every connection takes one global
+    /// mutex, and parallel readers spent a fifth of their time contending for it).
+    private static let libraryConfigured: Bool = {
+        praxis_sqlite3_config_no_memstatus() == SQLITE_OK
+    }()
+
     /// Opens (and for a writable connection, creates) the database at `path`.
     ///
     /// - Parameters:
@@ -51,6 +58,7 @@ public final class Connection {
     /// - Throws: `SQLiteError` when the file cannot be opened or configured (for example when WAL
     ///   mode cannot be enabled on its file system).
     public init(path: String, readOnly: Bool = false, busyTimeout: Duration = .seconds(5)) throws {
+        _ = Self.libraryConfigured
         var db: OpaquePointer?
         let access = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         let result = sqlite3_open_v2(path, &db, access | SQLITE_OPEN_NOMUTEX, nil)
