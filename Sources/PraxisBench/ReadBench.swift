@@ -166,6 +166,8 @@ enum ReadBench {
             let generator = LoadGenerator(
                 port: port, requests: paths.map { LoadGenerator.get($0, headers: [auth]) }, connections: options.connections,
                 threads: options.threads)
+            let route: ReadCacheCounters.Route = label == "lists" ? .lists : label == "pages" ? .pages : .search
+            let cacheBefore = (node.federation.metrics.readCacheHits.current(route), node.federation.metrics.readCacheMisses.current(route))
             let cpuBefore = processCPUSeconds()
             let result = try await Task.detached { try generator.run(warmup: options.warmup, duration: options.duration) }.value
             // Process CPU (node and load generator) over warm-up and run, per request answered
@@ -173,6 +175,10 @@ enum ReadBench {
             let cpuPerRequest = (processCPUSeconds() - cpuBefore)
                 / max(1, Double(result.requests) * (options.warmup + result.seconds) / result.seconds)
             let load = loadAverage()
+            // Share of answers (warm-up included) the node's read cache served, from its counters.
+            let hits = node.federation.metrics.readCacheHits.current(route) - cacheBefore.0
+            let misses = node.federation.metrics.readCacheMisses.current(route) - cacheBefore.1
+            let hitShare = hits + misses == 0 ? "cache off" : String(format: "cache hits %.0f%%", 100 * Double(hits) / Double(hits + misses))
             func millis(_ fraction: Double) -> Double { Double(result.histogram.percentile(fraction)) / 1000 }
             let aim = millis(high.percentile)
             // Percentiles cover answered requests only: a run where some connections never got an
@@ -184,7 +190,7 @@ enum ReadBench {
                     + "\(String(format: "%6.0f", Double(result.requests) / result.seconds)) req/s  "
                     + "\(low.label) \(String(format: "%5.1f", millis(low.percentile))) ms  "
                     + "\(high.label) \(String(format: "%5.1f", aim)) ms (aim < \(Int(high.limitMillis)) ms: \(ok ? "met" : "MISSED"))  "
-                    + "CPU \(String(format: "%.2f", cpuPerRequest * 1000)) ms/req  errors \(result.errors)  load average \(load)")
+                    + "CPU \(String(format: "%.2f", cpuPerRequest * 1000)) ms/req  \(hitShare)  errors \(result.errors)  load average \(load)")
         }
         print("  (\(ProcessInfo.processInfo.activeProcessorCount) cores; the load generator runs in this process)")
         if missed { exit(1) }

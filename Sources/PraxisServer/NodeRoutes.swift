@@ -88,7 +88,8 @@ public struct NodeRoutes: Sendable {
         router.get("/objects/:id/content") { request in try await routes.documentContent(request) }
         router.get("/activities/:id") { request in try await routes.activity(request) }
         // The client API (JSON, bearer tokens) that the web UI and other clients use.
-        APIRoutes(store: store, social: federation?.social, documents: federation?.documents).register(into: &router)
+        APIRoutes(store: store, social: federation?.social, documents: federation?.documents, metrics: metrics)
+            .register(into: &router)
         if let federation {
             let limit = InboxPipeline.maxBodySize
             let metrics = metrics

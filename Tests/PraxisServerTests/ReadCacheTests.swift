@@ -130,3 +130,26 @@ import Testing
         #expect(try await titles("/communities/cloud/threads", cleo) == [])
     }
 }
+
+extension ReadCacheTests {
+    /// Many identical requests of one member at once (one build, the others wait for it): all
+    /// get the same answer, and a later edit is still seen by the next read.
+    @Test func identicalRequestsAtOnceGetOneAnswer() async throws {
+        try await t.accept("bob", in: "cloud")
+        let bob = try await t.signIn("bob")
+        let created = try json(try await t.call(.post, "/communities/cloud/posts", token: bob, body: [
+            "title": "Lots", "content": "Which lots?", "kind": "question",
+        ]))
+        let id = try #require(created["id"]?.stringValue)
+        let target = "/threads/" + encoded(id)
+        let answers = try await withThrowingTaskGroup(of: (HTTPStatus, JSON).self) { group in
+            for _ in 0..<24 { group.addTask { try await self.get(target, bob) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 24)
+        #expect(answers.allSatisfy { $0.0 == .ok && $0.1 == answers[0].1 })
+        #expect(try await t.call(.patch, "/posts/" + encoded(id), token: bob, body: ["content": "Which lots, and why?"]).status == .ok)
+        let after = try await get(target, bob)
+        #expect(after.1["thread"]?["source"]?.stringValue == "Which lots, and why?")
+    }
+}

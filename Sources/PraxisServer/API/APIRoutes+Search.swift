@@ -9,7 +9,7 @@ import PraxisStorage
 extension APIRoutes {
     func registerSearch(into router: inout Router) {
         let api = self
-        router.get("\(Self.prefix)/search", authedCached { r, c in try await api.search(r, c) })
+        router.get("\(Self.prefix)/search", authedCached(.search) { r, c in try await api.search(r, c) })
     }
 
     func search(_ request: HTTPRequest, _ context: Context) async throws -> HTTPResponse {

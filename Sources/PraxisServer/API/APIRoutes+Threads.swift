@@ -11,9 +11,9 @@ extension APIRoutes {
     func registerThreads(into router: inout Router) {
         let api = self
         let p = Self.prefix
-        router.get("\(p)/communities/:name/threads", authedCached { r, c in try await api.localThreads(r, c) })
-        router.get("\(p)/threads", authedCached { r, c in try await api.threads(r, c) })
-        router.get("\(p)/threads/:id", authedCached { r, c in try await api.thread(r, c) })
+        router.get("\(p)/communities/:name/threads", authedCached(.lists) { r, c in try await api.localThreads(r, c) })
+        router.get("\(p)/threads", authedCached(.lists) { r, c in try await api.threads(r, c) })
+        router.get("\(p)/threads/:id", authedCached(.pages) { r, c in try await api.thread(r, c) })
     }
 
     // MARK: - Communities

@@ -28,6 +28,8 @@ public struct APIRoutes: Sendable {
     /// Answers of thread lists, thread pages and searches, checked against the database's read
     /// generations at each request.
     let readCache: ReadCache
+    /// Counts the read cache's hits and misses.
+    let metrics: NodeMetrics
     /// Memberships, guest scopes and bans per account, reused while the permissions generation holds.
     let authorizations = AuthorizationMemo()
 
@@ -37,8 +39,11 @@ public struct APIRoutes: Sendable {
     ///   - passwordCost: scrypt cost of new password hashes (lowered only by tests).
     ///   - sessionLifetime: how long a token stays valid after sign-in.
     ///   - documents: the document libraries; without them the document endpoints answer 503.
+    ///   - metrics: where read cache hits and misses are counted (`/metrics`).
     public init(store: NodeStore, social: SocialService?, documents: DocumentService? = nil,
-                passwordCost: PasswordHash.Cost = .standard, sessionLifetime: TimeInterval = 30 * 86_400) {
+                passwordCost: PasswordHash.Cost = .standard, sessionLifetime: TimeInterval = 30 * 86_400,
+                metrics: NodeMetrics = NodeMetrics()) {
+        self.metrics = metrics
         self.store = store
         self.urls = NodeURLs(configuration: store.configuration)
         self.social = social
@@ -165,11 +170,13 @@ public struct APIRoutes: Sendable {
     /// Serving before the handler's own checks is sound: an answer is kept only for a target that
     /// passed them, the checks depend only on the target and on the database, and every database
     /// change they depend on (communities, memberships, trust…) bumps a generation of the answer.
-    func authedCached(_ handler: @escaping AuthedHandler) -> Router.Handler {
+    func authedCached(_ route: ReadCacheCounters.Route, _ handler: @escaping AuthedHandler) -> Router.Handler {
+        let metrics = metrics
         let sessions = sessions
         let urls = urls
         let cache = readCache
         let memo = authorizations
+        let store = store
         return open { request in
             let target = request.target
             let (caller, (authorization, kept)) = try await sessions.authenticate(
@@ -180,8 +187,29 @@ public struct APIRoutes: Sendable {
                 else { return (authorization, nil) }
                 return (authorization, try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil)
             }
-            if let kept { return Self.cachedJSON(kept) }
-            return try await handler(request, Context(caller: caller, authorization: authorization))
+            if let kept {
+                metrics.readCacheHits.increment(route)
+                return Self.cachedJSON(kept)
+            }
+            let context = Context(caller: caller, authorization: authorization)
+            guard let key = Self.readCacheKey(authorization, target, cache: cache) else {
+                return try await handler(request, context)
+            }
+            // One build per key at a time: a request that finds the same answer being built waits
+            // for it and looks again (its generations checked anew) before building it itself.
+            if !cache.claimBuild(key) {
+                await cache.waitForBuild(key)
+                if let hit = cache.lookup(key),
+                    try await store.database.read({ db in try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp })
+                {
+                    metrics.readCacheHits.increment(route)
+                    return Self.cachedJSON(hit.body)
+                }
+                guard cache.claimBuild(key) else { return try await handler(request, context) }
+            }
+            defer { cache.finishBuild(key) }
+            metrics.readCacheMisses.increment(route)
+            return try await handler(request, context)
         }
     }
 

@@ -27,6 +27,8 @@ final class ReadCache: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// Keys being built right now, with the requests waiting for that build.
+        var building: [String: [CheckedContinuation<Void, Never>]] = [:]
         var bytes = 0
         var clock: UInt64 = 0
     }
@@ -49,6 +51,40 @@ final class ReadCache: Sendable {
             entry.used = state.clock
             state.entries[key] = entry
             return Hit(body: entry.body, stamp: entry.stamp)
+        }
+    }
+
+    /// Claims the build of `key` after a miss: true when no other request is building it (the
+    /// caller builds, then calls ``finishBuild(_:)``), false when one is (the caller may
+    /// ``waitForBuild(_:)`` and look again instead of building the same answer once more).
+    ///
+    /// Without this, identical requests arriving together (one member's many connections, a
+    /// client retrying) all missed and all built the answer, and such convoys kept forming: in
+    /// the read bench half the thread-page requests were built again although their answers
+    /// had been kept a moment earlier.
+    func claimBuild(_ key: String) -> Bool {
+        state.withLock { state in
+            guard state.building[key] == nil else { return false }
+            state.building[key] = []
+            return true
+        }
+    }
+
+    /// Ends the build of `key` (kept or not, thrown or not) and wakes the requests waiting for it.
+    func finishBuild(_ key: String) {
+        let waiting = state.withLock { state in state.building.removeValue(forKey: key) ?? [] }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns once nobody is building `key` (at once if nobody is).
+    func waitForBuild(_ key: String) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.building[key] != nil else { return true }
+                state.building[key, default: []].append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
         }
     }
 

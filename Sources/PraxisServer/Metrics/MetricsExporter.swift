@@ -45,6 +45,7 @@ public struct MetricsExporter: Sendable {
         var text = PrometheusText()
         Self.writeHTTP(metrics.http, to: &text)
         Self.writeInbox(metrics, figures, now: now, to: &text)
+        Self.writeReadCache(metrics, to: &text)
         Self.writeDelivery(figures.lanes, to: &text)
         text.family("praxis_database_bytes", type: .gauge, help: "Size of the SQLite database and its write-ahead log, in bytes.")
         text.sample("praxis_database_bytes", value: Double(figures.databaseBytes + walBytes))
@@ -75,6 +76,19 @@ public struct MetricsExporter: Sendable {
         text.histogram(
             "praxis_http_request_duration_seconds",
             help: "Time from the first byte of a request to its response being queued for sending.", http.latency())
+    }
+
+    static func writeReadCache(_ metrics: NodeMetrics, to text: inout PrometheusText) {
+        for (name, counters, help) in [
+            ("praxis_read_cache_hits_total", metrics.readCacheHits, "Cacheable API reads answered from the read cache, by route."),
+            ("praxis_read_cache_misses_total", metrics.readCacheMisses,
+             "Cacheable API reads built from the database (nothing kept, or kept but out of date), by route."),
+        ] {
+            text.family(name, type: .counter, help: help)
+            for route in ReadCacheCounters.Route.allCases {
+                text.sample(name, labels: [("route", route.rawValue)], value: counters.current(route))
+            }
+        }
     }
 
     static func writeInbox(_ metrics: NodeMetrics, _ figures: DatabaseFigures, now: Date, to text: inout PrometheusText) {

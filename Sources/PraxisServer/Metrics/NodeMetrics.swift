@@ -18,6 +18,10 @@ public final class NodeMetrics: Sendable {
     public let inboxReceive = LatencyHistogram()
     /// Time a handler took to process one activity after it was queued.
     public let inboxProcessing = LatencyHistogram()
+    /// Reads the read cache answered (thread lists, thread pages, search), by route family.
+    public let readCacheHits = ReadCacheCounters()
+    /// Cacheable reads built from the database: nothing kept, or kept but out of date.
+    public let readCacheMisses = ReadCacheCounters()
     /// When this process started, for `process_start_time_seconds`.
     public let startedAt: Date
 
@@ -40,6 +44,21 @@ public final class NodeMetrics: Sendable {
         defer { histogram.observe(clock.now - start) }
         return try await body()
     }
+}
+
+/// One counter per kind of cached read.
+public final class ReadCacheCounters: Sendable {
+    public enum Route: String, CaseIterable, Sendable {
+        case lists, pages, search
+    }
+
+    private let counters = Route.allCases.map { _ in MetricCounter() }
+
+    public init() {}
+
+    public func increment(_ route: Route) { counters[Route.allCases.firstIndex(of: route) ?? 0].increment() }
+
+    public func current(_ route: Route) -> UInt64 { counters[Route.allCases.firstIndex(of: route) ?? 0].current }
 }
 
 /// An inbox handler whose processing time goes into ``NodeMetrics/inboxProcessing``.
