@@ -73,7 +73,7 @@ public struct HealthService: Sendable {
     /// Content of nodes blocked now, or excluded by the community, counts in no figure: the
     /// same rule (read at each request) that hides it from lists, pages and search.
     var visibleContent: OriginFilter {
-        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+        TrustPolicy.originFilter(store.configuration, urls: urls)
     }
 
     /// Owner, managers and moderators of the community, and the node's admins and moderators.

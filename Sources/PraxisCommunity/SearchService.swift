@@ -99,7 +99,7 @@ public struct SearchService: Sendable {
         let filter = SearchFilter(
             community: community, kind: request.kind, language: request.language, answered: request.answered)
         let (limit, offset) = (request.limit, request.offset)
-        let origins = TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+        let origins = TrustPolicy.originFilter(store.configuration, urls: urls)
         let (hits, stamp) = try await store.database.read { db -> ([SearchHit], ReadStamp?) in
             var scope = try authorization.searchScope(db: db)
             scope.origins = origins

@@ -24,7 +24,7 @@ public struct ThreadService: Sendable {
 
     /// Which origins may be shown, from the node's federation mode and its trust list.
     var visible: OriginFilter {
-        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+        TrustPolicy.originFilter(store.configuration, urls: urls)
     }
 
     public struct ListRequest: Sendable {
@@ -65,10 +65,10 @@ public struct ThreadService: Sendable {
             let raw = try ThreadRepository(db).page(
                 audience: request.community, sort: request.sort, filter: request.filter, limit: request.limit,
                 after: request.after, visible: visible)
-            let visible = try raw.filter { try authorization.canRead(post: $0.object, db: db) }
+            let readable = try raw.filter { try authorization.canRead(post: $0.object, db: db) }
             // The cursor follows the unfiltered page, so a guest's filtered pages still advance.
             let next = raw.count == request.limit ? raw.last?.cursor(request.sort) : nil
-            return ThreadPage(threads: visible, next: next, stamp: stamp)
+            return ThreadPage(threads: readable, next: next, stamp: stamp)
         }
     }
 

@@ -68,4 +68,10 @@ extension TrustPolicy {
     public func originFilter(urls: NodeURLs) -> OriginFilter {
         OriginFilter(mode: mode, localDomain: localDomain, communityPrefix: urls.base + "/communities/")
     }
+
+    /// The filter for `configuration`'s node: what every read of stored content (lists, pages,
+    /// search, health figures, public pages) applies, so a block hides a node's content at once.
+    public static func originFilter(_ configuration: NodeConfiguration, urls: NodeURLs) -> OriginFilter {
+        TrustPolicy(mode: configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+    }
 }

@@ -443,8 +443,7 @@ public struct NodeRoutes: Sendable {
                 if community.visibility == .public {
                     body += try Self.threadsHTML(
                         communityID: communityID,
-                        visible: TrustPolicy(mode: configuration.federation, localDomain: configuration.domain)
-                            .originFilter(urls: urls),
+                        visible: TrustPolicy.originFilter(configuration, urls: urls),
                         db: db)
                 }
                 return HTML.page(title: community.title, nodeName: configuration.name, body: body)

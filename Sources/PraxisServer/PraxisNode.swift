@@ -56,7 +56,8 @@ public final class PraxisNode: Sendable {
     ///   - resolver: turns peer host names into addresses; nil for the system resolver. It changes
     ///     where names lead, never which addresses the node may contact.
     /// - Throws: `StorageError` for a configuration that cannot be used (bad `metricsAllowFrom`
-    ///   or `allowedPrivateNetworks` entry), ``HTTPClientError`` for an unreadable `extraCAFile`.
+    ///   or `allowedPrivateNetworks` entry, `readCacheMegabytes` out of range), ``HTTPClientError``
+    ///   for an unreadable `extraCAFile`.
     public init(directory: DataDirectory, listen: ListenAddress? = nil, tls: TLSServerConfiguration? = nil,
                 accessLog: (@Sendable (String) -> Void)? = nil, log: (@Sendable (String) -> Void)? = nil,
                 delivery: DeliveryConfiguration = DeliveryConfiguration(), resolver: (any HostResolver)? = nil) throws {
@@ -65,6 +66,7 @@ public final class PraxisNode: Sendable {
         // A bad metricsAllowFrom entry stops the node here with the entry named, rather than
         // silently narrowing who may scrape.
         _ = try MetricsAccess(allowFrom: store.configuration.metricsAllowFrom)
+        try store.configuration.checkReadCache()
         let federation = try NodeFederation(store: store, delivery: delivery, log: log ?? { _ in }, resolver: resolver)
         var configuration = HTTPServerConfiguration()
         configuration.metrics = federation.metrics.http

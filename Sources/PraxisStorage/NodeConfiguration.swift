@@ -59,9 +59,23 @@ public struct NodeConfiguration: Codable, Sendable, Equatable {
     }
 
     public static let defaultReadCacheMegabytes = 32
+    /// The accepted range of ``readCacheMegabytes`` (64 GiB at most).
+    public static let readCacheMegabytesRange = 0...65_536
 
     /// The read cache's budget in bytes (``readCacheMegabytes``, or its default; 0 when off).
-    public var readCacheBytes: Int { max(0, min(readCacheMegabytes ?? Self.defaultReadCacheMegabytes, 1 << 16)) << 20 }
+    public var readCacheBytes: Int {
+        min(max(readCacheMegabytes ?? Self.defaultReadCacheMegabytes, 0), Self.readCacheMegabytesRange.upperBound) << 20
+    }
+
+    /// Refuses a ``readCacheMegabytes`` outside ``readCacheMegabytesRange``, naming it, so that a
+    /// typo does not silently turn the cache off or ask for more memory than meant.
+    /// - Throws: `StorageError.invalidValue`.
+    public func checkReadCache() throws {
+        if let value = readCacheMegabytes, !Self.readCacheMegabytesRange.contains(value) {
+            throw StorageError.invalidValue(
+                "readCacheMegabytes in config.json must be from 0 (no cache) to \(Self.readCacheMegabytesRange.upperBound), got \(value)")
+        }
+    }
 
     /// The base URL every published id starts with, without a trailing slash.
     public var baseURL: String { "\(scheme)://\(domain)" }

@@ -68,15 +68,27 @@ import FoundationNetworking
         #expect(throws: StorageError.self) { try MetricsAccess(allowFrom: ["localhost"]) }
     }
 
-    @Test func aBadAllowListStopsTheNodeWithTheEntryNamed() throws {
+    /// Saves `change` applied to the node's configuration and checks that a node refuses to start
+    /// on it, with a `StorageError` whose message contains each of `mentions`.
+    func expectNodeRefuses(_ change: (inout NodeConfiguration) -> Void, mentioning mentions: [String]) throws {
         var configuration = api.store.configuration
-        configuration.metricsAllowFrom = ["10.0.0.0/8", "everyone"]
+        change(&configuration)
         try configuration.save(to: api.node.directory)
         do {
             _ = try PraxisNode(directory: api.node.directory, listen: .init(host: "127.0.0.1", port: 0))
-            Issue.record("the node started with an invalid metricsAllowFrom")
+            Issue.record("the node started with a configuration naming \(mentions)")
         } catch let error as StorageError {
-            #expect("\(error)".contains("everyone"))
+            for mention in mentions { #expect("\(error)".contains(mention)) }
+        }
+    }
+
+    @Test func aBadAllowListStopsTheNodeWithTheEntryNamed() throws {
+        try expectNodeRefuses({ $0.metricsAllowFrom = ["10.0.0.0/8", "everyone"] }, mentioning: ["everyone"])
+    }
+
+    @Test func aReadCacheSizeOutOfRangeStopsTheNode() throws {
+        for bad in [-1, 70_000] {
+            try expectNodeRefuses({ $0.readCacheMegabytes = bad }, mentioning: ["readCacheMegabytes", "\(bad)"])
         }
     }
 
@@ -90,7 +102,7 @@ import FoundationNetworking
             "praxis_http_requests_total", "praxis_http_request_duration_seconds", "praxis_inbox_received_total",
             "praxis_inbox_processing_seconds", "praxis_inbox_queue_depth", "praxis_delivery_queue_depth",
             "praxis_delivery_oldest_age_seconds", "praxis_delivery_failed", "praxis_dead_letters", "praxis_database_bytes",
-            "process_resident_memory_bytes",
+            "process_resident_memory_bytes", "praxis_read_cache_hits_total", "praxis_read_cache_misses_total",
         ] {
             #expect(text.contains("# TYPE \(name) "), "missing \(name)")
         }

@@ -157,7 +157,7 @@ public struct APIRoutes: Sendable {
     /// Hides stored content of nodes the trust list blocks or the community excludes, read at
     /// each request so a trust change shows at once.
     var originFilter: OriginFilter {
-        TrustPolicy(mode: store.configuration.federation, localDomain: urls.domain).originFilter(urls: urls)
+        TrustPolicy.originFilter(store.configuration, urls: urls)
     }
 
     static let noContent = HTTPResponse(status: .noContent)
@@ -179,33 +179,31 @@ public struct APIRoutes: Sendable {
         let store = store
         return open { request in
             let target = request.target
-            let (caller, (authorization, kept)) = try await sessions.authenticate(
+            let (caller, (authorization, key, kept)) = try await sessions.authenticate(
                 authorization: request.headers["Authorization"]
-            ) { account, db -> (Authorization, [UInt8]?) in
+            ) { account, db -> (Authorization, String?, [UInt8]?) in
                 let authorization = try Authorization.load(account: account, urls: urls, db: db, memo: memo)
-                guard let key = Self.readCacheKey(authorization, target, cache: cache), let hit = cache.lookup(key)
-                else { return (authorization, nil) }
-                return (authorization, try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil)
+                let key = Self.readCacheKey(authorization, target, cache: cache)
+                return (authorization, key, try key.flatMap { try Self.currentAnswer($0, cache: cache, db: db) })
             }
             if let kept {
                 metrics.readCacheHits.increment(route)
                 return Self.cachedJSON(kept)
             }
             let context = Context(caller: caller, authorization: authorization)
-            guard let key = Self.readCacheKey(authorization, target, cache: cache) else {
-                return try await handler(request, context)
-            }
+            guard let key else { return try await handler(request, context) }
             // One build per key at a time: a request that finds the same answer being built waits
             // for it and looks again (its generations checked anew) before building it itself.
             if !cache.claimBuild(key) {
                 await cache.waitForBuild(key)
-                if let hit = cache.lookup(key),
-                    try await store.database.read({ db in try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp })
-                {
+                if let built = try await store.database.read({ db in try Self.currentAnswer(key, cache: cache, db: db) }) {
                     metrics.readCacheHits.increment(route)
-                    return Self.cachedJSON(hit.body)
+                    return Self.cachedJSON(built)
                 }
-                guard cache.claimBuild(key) else { return try await handler(request, context) }
+                guard cache.claimBuild(key) else {
+                    metrics.readCacheMisses.increment(route)
+                    return try await handler(request, context)
+                }
             }
             defer { cache.finishBuild(key) }
             metrics.readCacheMisses.increment(route)
@@ -219,6 +217,13 @@ public struct APIRoutes: Sendable {
     static func readCacheKey(_ authorization: Authorization, _ target: String, cache: ReadCache) -> String? {
         guard cache.isEnabled, authorization.guestScope == nil else { return nil }
         return authorization.actorID + "\n" + target
+    }
+
+    /// The answer kept for `key` when the read generations it was built at are still the current
+    /// ones in `db`; nil when none is kept or it is out of date.
+    static func currentAnswer(_ key: String, cache: ReadCache, db: Connection) throws -> [UInt8]? {
+        guard let hit = cache.lookup(key) else { return nil }
+        return try ReadGenerations(db).stamp(hit.stamp.scopes) == hit.stamp ? hit.body : nil
     }
 
     /// Builds a read's answer with `build` (which returns it with the stamp of the snapshot it
@@ -361,21 +366,20 @@ public struct APIRoutes: Sendable {
             let roles = Dictionary(try CommunityRoleRepository(db).all(communityID: community.actor.id).map { ($0.actor, $0.role) },
                                    uniquingKeysWith: { first, _ in first })
             return try FollowRepository(db).followers(of: id).map { follow in
-                let (follow, view) = try Self.memberView(follow, urls: urls, db: db)
+                let view = try Self.memberView(follow.follower, urls: urls, db: db)
                 return (follow, Self.withRole(view, roles[follow.follower], owner: community.ownerUsername, urls: urls, id: follow.follower))
             }
         }
-        return try Self.membersResponse(follows, local: urls.domain)
+        return Self.membersResponse(follows, local: urls.domain)
     }
 
     /// A member's view, from the local account or the cached remote actor.
-    static func memberView(_ follow: Follow, urls: NodeURLs, db: Connection) throws -> (Follow, JSON) {
-        if let reference = urls.localActorReference(follow.follower), reference.kind == .person {
+    static func memberView(_ id: String, urls: NodeURLs, db: Connection) throws -> JSON {
+        if let reference = urls.localActorReference(id), reference.kind == .person {
             let account = try AccountRepository(db).find(username: reference.username)
-            return (follow, APIViews.member(id: follow.follower, account: account, remote: nil, urls: urls))
+            return APIViews.member(id: id, account: account, remote: nil, urls: urls)
         }
-        let remote = try RemoteActorSummaries(db).find(id: follow.follower)
-        return (follow, APIViews.member(id: follow.follower, account: nil, remote: remote, urls: urls))
+        return APIViews.member(id: id, account: nil, remote: try RemoteActorSummaries(db).find(id: id), urls: urls)
     }
 
     /// Adds `role`: `owner`, `manager`, `moderator` or null.
@@ -387,7 +391,7 @@ public struct APIRoutes: Sendable {
     }
 
     /// The members with their nodes, and how many members live on each node, this node first.
-    static func membersResponse(_ follows: [(Follow, JSON)], local: String) throws -> HTTPResponse {
+    static func membersResponse(_ follows: [(Follow, JSON)], local: String) -> HTTPResponse {
         var byNode: [String: Int] = [:]
         for (follow, _) in follows { byNode[follow.followerDomain, default: 0] += 1 }
         let nodes = byNode.sorted { a, b in
