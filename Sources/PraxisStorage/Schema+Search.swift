@@ -458,15 +458,19 @@ public struct SearchIndex {
         // `candidateLimit` readable matches in index order (FTS5 walks its rowids downwards and
         // stops there), checked against the small `objects_search` index rather than the wide
         // object rows, ranked; then only the page is joined to the objects and given snippets.
+        // The page's CROSS JOINs fix the join order: left to the planner, SQLite 3.40 made the
+        // FTS5 table the outer loop of the second step and walked every match of the query (all
+        // of a common word's hundreds of thousands of rows) to find the page's twenty; in this
+        // order each page row is one rowid lookup in the index.
         let newestFirst = query.wordExpression != nil ? "search_text.rowid" : "search_cjk.rowid"
         var page: String
         var pageArguments: [any SQLBindable] = []
         if let words = query.wordExpression {
-            page = "JOIN search_text ON search_text.rowid = c.doc AND search_text MATCH ?"
+            page = "CROSS JOIN search_text ON search_text.rowid = c.doc AND search_text MATCH ?"
             pageArguments.append(words)
             if cjkBody != "NULL" { page += "\nLEFT JOIN search_cjk ON search_cjk.rowid = c.doc" }
         } else if let trigram {
-            page = "JOIN search_cjk ON search_cjk.rowid = c.doc AND search_cjk MATCH ?"
+            page = "CROSS JOIN search_cjk ON search_cjk.rowid = c.doc AND search_cjk MATCH ?"
             pageArguments.append(trigram)
         } else {
             page = "LEFT JOIN search_cjk ON search_cjk.rowid = c.doc"
@@ -487,7 +491,7 @@ public struct SearchIndex {
                 t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered,
                 c.rank AS rank, \(snippet) AS snippet, \(cjkBody) AS cjk_body, o.content AS content
             FROM (SELECT doc, rank, published_key FROM candidates ORDER BY rank, published_key DESC, doc DESC LIMIT ? OFFSET ?) c
-            JOIN search_documents d ON d.id = c.doc
+            CROSS JOIN search_documents d ON d.id = c.doc
             \(page)
             JOIN objects o ON o.id = d.object_id
             LEFT JOIN objects t ON t.id = d.thread_id
