@@ -284,7 +284,7 @@ public struct SearchIndex {
         let rows = try db.query(
             """
             SELECT d.id AS doc, d.thread_id AS old_thread, o.id AS object_id, o.type, o.audience, o.name, o.content,
-                o.tags, o.kind, o.deleted_at, o.document
+                o.tags, o.kind, o.language, o.deleted_at, o.document
             FROM search_documents d LEFT JOIN objects o ON o.id = d.object_id
             WHERE d.stale = 1 ORDER BY d.id LIMIT ?
             """, limit)
@@ -292,6 +292,7 @@ public struct SearchIndex {
             let doc: Int64 = try row.get("doc")
             try db.run("DELETE FROM search_text WHERE rowid = ?", doc)
             try db.run("DELETE FROM search_cjk WHERE rowid = ?", doc)
+            try db.run("DELETE FROM search_cjk_pairs WHERE rowid = ?", doc)
             guard let objectID: String = try row.optional("object_id") else {
                 try db.run("DELETE FROM search_documents WHERE id = ?", doc)
                 continue
@@ -305,11 +306,12 @@ public struct SearchIndex {
             let type: String = try row.get("type")
             let thread = try threadRoot(of: objectID)
             var kind: String? = try row.optional("kind")
-            if type == "Document" {
-                kind = "document"
-            } else if thread != objectID {
-                kind = try db.scalar(String.self, "SELECT kind FROM objects WHERE id = ?", thread) ?? kind
+            var language: String? = try row.optional("language")
+            if thread != objectID, let root = try db.queryOne("SELECT kind, language FROM objects WHERE id = ?", thread) {
+                kind = try root.optional("kind") ?? kind
+                language = try language ?? root.optional("language")
             }
+            if type == "Document" { kind = "document" }
             let document = (try? JSON.parse(try row.get("document", as: [UInt8].self))) ?? .null
             var body = plainText(try row.get("content", as: String.self))
             if let summary = document["summary"]?.stringValue, !summary.isEmpty {
@@ -327,14 +329,25 @@ public struct SearchIndex {
                 }
             }
             let hasCJK = (title + body + tags).unicodeScalars.contains(where: SearchQuery.isCJK)
-            try db.run("INSERT INTO search_text (rowid, title, body, tags) VALUES (?, ?, ?, ?)", doc, title, body, tags)
+            let facets = Self.facets(community: audience, language: language, kind: kind)
+            try db.run(
+                "INSERT INTO search_text (rowid, title, body, tags, facets) VALUES (?, ?, ?, ?, ?)",
+                doc, title, body, tags, facets)
             if hasCJK {
                 try db.run("INSERT INTO search_cjk (rowid, title, body, tags) VALUES (?, ?, ?, ?)", doc, title, body, tags)
+                try db.run(
+                    "INSERT INTO search_cjk_pairs (rowid, grams) VALUES (?, ?)", doc,
+                    Self.cjkPairs(title + " " + body + " " + tags))
             }
             try db.run(
                 "UPDATE search_documents SET stale = 0, thread_id = ?, kind = ?, is_public = ?, has_cjk = ? WHERE id = ?",
                 thread, kind, isPublic, hasCJK, doc)
             let oldThread: String? = try row.optional("old_thread")
+            if oldThread != nil, thread == objectID {
+                // A thread indexed again (edited): its replies carry its kind and language.
+                try db.run(
+                    "UPDATE search_documents SET stale = 1 WHERE thread_id = ? AND id <> ? AND stale = 0", objectID, doc)
+            }
             if oldThread != thread {
                 // Replies below this object belong to its (new) thread too.
                 try db.run(
@@ -382,32 +395,54 @@ public struct SearchIndex {
         var conditions: [String] = []
         var arguments: [any SQLBindable] = []
         var rank: [String] = []
-        var snippet = "NULL"
-        var cjkBody = "NULL"
-        if let words = query.wordExpression {
-            joins.append("JOIN search_text ON search_text.rowid = d.id")
-            conditions.append("search_text MATCH ?")
-            arguments.append(words)
-            rank.append("bm25(search_text, 10.0, 1.0, 3.0)")
-            snippet = "snippet(search_text, 1, '\(Self.highlightStart)', '\(Self.highlightEnd)', '…', 24)"
-        }
+        // The filters as facet tokens (see `Schema.searchFacets`); the SQL conditions below still
+        // decide, the tokens only let FTS5 skip what cannot pass.
+        var facetTokens: [String] = []
+        if let community = filter.community { facetTokens.append(Self.communityFacet(community)) }
+        if let language = filter.language?.lowercased() { facetTokens.append(Self.languageFacet(language)) }
+        if let kind = filter.kind { facetTokens.append(Self.kindFacet(kind)) }
+        let facets = facetTokens.isEmpty
+            ? nil : "facets : (" + facetTokens.map(SearchQuery.quoted).joined(separator: " ") + ")"
+        // Which index drives the walk, newest first: words, else trigrams, else CJK pairs.
+        let driver: (table: String, expression: String)?
         let trigram = query.trigramExpression
         let short = query.shortCJKTerms
-        if trigram != nil || !short.isEmpty {
+        let pairs = short.compactMap(Self.pairsExpression)
+        if let words = query.wordExpression {
+            let expression = "{title body tags} : (\(words))" + (facets.map { " AND " + $0 } ?? "")
+            driver = ("search_text", expression)
+            rank.append("bm25(search_text, 10.0, 1.0, 3.0, 0.0)")
+        } else if let trigram {
+            driver = ("search_cjk", trigram)
+        } else if !pairs.isEmpty {
+            driver = ("search_cjk_pairs", pairs.joined(separator: " "))
+        } else {
+            driver = nil
+        }
+        if let driver {
+            joins.append("JOIN \(driver.table) ON \(driver.table).rowid = d.id")
+            conditions.append("\(driver.table) MATCH ?")
+            arguments.append(driver.expression)
+        }
+        if trigram != nil || !short.isEmpty, driver?.table != "search_cjk" {
             joins.append("JOIN search_cjk ON search_cjk.rowid = d.id")
-            cjkBody = "search_cjk.body"
-            if let trigram {
+        }
+        if let trigram {
+            if driver?.table != "search_cjk" {
                 conditions.append("search_cjk MATCH ?")
                 arguments.append(trigram)
-                rank.append("bm25(search_cjk, 10.0, 1.0, 3.0)")
-                if snippet == "NULL" {
-                    snippet = "snippet(search_cjk, 1, '\(Self.highlightStart)', '\(Self.highlightEnd)', '…', 40)"
-                }
             }
-            for term in short {
-                conditions.append("instr(search_cjk.title || ' ' || search_cjk.body || ' ' || search_cjk.tags, ?) > 0")
-                arguments.append(term)
-            }
+            rank.append("bm25(search_cjk, 10.0, 1.0, 3.0)")
+        }
+        for term in short {
+            conditions.append("instr(search_cjk.title || ' ' || search_cjk.body || ' ' || search_cjk.tags, ?) > 0")
+            arguments.append(term)
+        }
+        if let facets, driver?.table != "search_text" {
+            // Walks over CJK matches skip rows outside the filters by their rowids; the unary plus
+            // keeps the list from driving the walk (which must stay newest first).
+            conditions.append("+d.id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)")
+            arguments.append(facets)
         }
         // What the searcher may read, before any LIMIT.
         conditions.append("o.deleted_at IS NULL")
@@ -431,11 +466,14 @@ public struct SearchIndex {
             conditions.append(condition)
             arguments += originArguments
         }
+        // The thread's row is read for each match only when a condition needs it.
+        var threadNeeded = false
         if let topic = scope.topic {
             conditions.append(
                 "(d.thread_id = ? OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) WHERE value = ?))")
             arguments.append(topic)
             arguments.append(topic)
+            threadNeeded = true
         }
         if let community = filter.community {
             conditions.append("o.audience = ?")
@@ -449,78 +487,99 @@ public struct SearchIndex {
             conditions.append("(lower(coalesce(o.language, t.language)) = ? OR lower(coalesce(o.language, t.language)) LIKE ?)")
             arguments.append(language)
             arguments.append(language.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "-%")
+            threadNeeded = true
         }
         if let answered = filter.answered {
             conditions.append("t.kind = 'question' AND t.accepted_answer IS \(answered ? "NOT NULL" : "NULL")")
+            threadNeeded = true
+        }
+        if threadNeeded {
+            joins.append("LEFT JOIN objects t INDEXED BY objects_search ON t.id = d.thread_id")
         }
         let rankExpression = rank.isEmpty ? "0.0" : rank.joined(separator: " + ")
         // Two steps, so the cost does not grow with the number of matches: first the newest
         // `candidateLimit` readable matches in index order (FTS5 walks its rowids downwards and
         // stops there), checked against the small `objects_search` index rather than the wide
-        // object rows, ranked; then only the page is joined to the objects and given snippets.
-        // The page's CROSS JOINs fix the join order: left to the planner, SQLite 3.40 made the
-        // FTS5 table the outer loop of the second step and walked every match of the query (all
-        // of a common word's hundreds of thousands of rows) to find the page's twenty; in this
-        // order each page row is one rowid lookup in the index.
-        let newestFirst = query.wordExpression != nil ? "search_text.rowid" : "search_cjk.rowid"
-        var page: String
-        var pageArguments: [any SQLBindable] = []
-        if let words = query.wordExpression {
-            page = "CROSS JOIN search_text ON search_text.rowid = c.doc AND search_text MATCH ?"
-            pageArguments.append(words)
-            if cjkBody != "NULL" { page += "\nLEFT JOIN search_cjk ON search_cjk.rowid = c.doc" }
-        } else if let trigram {
-            page = "CROSS JOIN search_cjk ON search_cjk.rowid = c.doc AND search_cjk MATCH ?"
-            pageArguments.append(trigram)
-        } else {
-            page = "LEFT JOIN search_cjk ON search_cjk.rowid = c.doc"
-        }
+        // object rows, ranked; then only the page is joined to the objects. The CROSS JOINs fix
+        // that order: left to the planner, SQLite 3.40 walked every match of the query in the
+        // second step (all of a common word's hundreds of thousands of rows) to find twenty.
+        let newestFirst = (driver?.table ?? "search_cjk") + ".rowid"
         let sql = """
             WITH candidates AS (
                 SELECT d.id AS doc, \(rankExpression) AS rank, coalesce(o.published, 0) AS published_key
                 FROM search_documents d
                 \(joins.joined(separator: "\n"))
                 JOIN objects o INDEXED BY objects_search ON o.id = d.object_id
-                LEFT JOIN objects t INDEXED BY objects_search ON t.id = d.thread_id
                 WHERE d.stale = 0 AND \(conditions.joined(separator: " AND "))
                 ORDER BY \(newestFirst) DESC
                 LIMIT ?
             )
-            SELECT d.object_id, d.thread_id, d.kind AS search_kind, o.type, o.audience, o.attributed_to, o.published,
-                coalesce(t.name, o.name) AS title, coalesce(o.language, t.language) AS language,
-                t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered,
-                c.rank AS rank, \(snippet) AS snippet, \(cjkBody) AS cjk_body, o.content AS content
+            SELECT c.doc, d.object_id, d.thread_id, d.kind AS search_kind, o.type, o.audience, o.attributed_to,
+                o.published, coalesce(t.name, o.name) AS title, coalesce(o.language, t.language) AS language,
+                t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered, c.rank AS rank
             FROM (SELECT doc, rank, published_key FROM candidates ORDER BY rank, published_key DESC, doc DESC LIMIT ? OFFSET ?) c
             CROSS JOIN search_documents d ON d.id = c.doc
-            \(page)
-            JOIN objects o ON o.id = d.object_id
+            CROSS JOIN objects o ON o.id = d.object_id
             LEFT JOIN objects t ON t.id = d.thread_id
             ORDER BY c.rank, c.published_key DESC, c.doc DESC
             """
         arguments.append(max(candidates, 1))
         arguments.append(limit)
         arguments.append(offset)
-        arguments += pageArguments
         let rows: [Row]
         do {
             rows = try db.query(sql, arguments: arguments)
         } catch let error as SQLiteError where error.resultCode == .error && error.message.contains("fts5") {
             throw SearchError("the search could not be understood (\(error.message)); use words, prefix* and \"phrases\"")
         }
+        let docs = try rows.map { try $0.get("doc", as: Int64.self) }
+        let snippets = try snippets(of: docs, driver: driver, short: short)
         return try rows.map { row in
-            var snippet: String? = try row.optional("snippet")
-            if snippet == nil, let body: String = try row.optional("cjk_body") {
-                snippet = Self.snippet(of: body, around: short.first ?? "")
-            }
             let published: Int64? = try row.optional("published")
             let rank: Double = try row.get("rank")
             return SearchHit(
                 id: try row.get("object_id"), type: try row.get("type"), threadID: try row.get("thread_id"),
-                title: try row.optional("title"), snippet: snippet ?? "", community: try row.get("audience"),
-                author: try row.get("attributed_to"), kind: try row.optional("search_kind"),
-                language: try row.optional("language"), published: published.map(Date.init(unixSeconds:)),
-                answered: try row.get("answered"), score: rank == 0 ? 0 : -rank)
+                title: try row.optional("title"), snippet: snippets[try row.get("doc")] ?? "",
+                community: try row.get("audience"), author: try row.get("attributed_to"),
+                kind: try row.optional("search_kind"), language: try row.optional("language"),
+                published: published.map(Date.init(unixSeconds:)), answered: try row.get("answered"),
+                score: rank == 0 ? 0 : -rank)
         }
+    }
+
+    /// Snippets of a page of results, by document rowid: from the index that found them, in one
+    /// walk over the page's range of rowids (asking FTS5 once per row set up the query again for
+    /// every row, which for a prefix means merging the lists of all its words twenty times); for
+    /// short CJK terms, around the first one in the text.
+    func snippets(of docs: [Int64], driver: (table: String, expression: String)?, short: [String]) throws
+        -> [Int64: String]
+    {
+        guard let low = docs.min(), let high = docs.max() else { return [:] }
+        let list = "[" + docs.map(String.init).joined(separator: ",") + "]"
+        var snippets: [Int64: String] = [:]
+        if let driver, driver.table == "search_text" || driver.table == "search_cjk" {
+            let width = driver.table == "search_text" ? 24 : 40
+            let rows = try db.query(
+                """
+                SELECT rowid AS doc, snippet(\(driver.table), 1, '\(Self.highlightStart)', '\(Self.highlightEnd)', '…', \(width))
+                    AS snippet
+                FROM \(driver.table)
+                WHERE \(driver.table) MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))
+                """, driver.expression, low, high, list)
+            for row in rows {
+                let doc: Int64 = try row.get("doc")
+                let snippet: String = try row.get("snippet")
+                snippets[doc] = snippet
+            }
+        } else {
+            let rows = try db.query(
+                "SELECT rowid AS doc, body FROM search_cjk WHERE rowid IN (SELECT value FROM json_each(?))", list)
+            for row in rows {
+                let doc: Int64 = try row.get("doc")
+                snippets[doc] = Self.snippet(of: try row.get("body"), around: short.first ?? "")
+            }
+        }
+        return snippets
     }
 
     /// About 40 characters either side of the first occurrence of `term`, which is highlighted.

@@ -71,5 +71,6 @@ public enum Schema {
         Schema.limits,
         Schema.searchLookups,
         Schema.readCache,
+        Schema.searchFacets,
     ]
 }
