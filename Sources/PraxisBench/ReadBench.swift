@@ -42,6 +42,9 @@ enum ReadBench {
         var readCacheMegabytes: Int?
         /// Runs to time: lists, pages, search (all by default).
         var only: Set<String> = ["lists", "pages", "search"]
+        /// After each run, time every distinct request once, one at a time, and print the slowest
+        /// this many (`--slowest N`; with `--no-cache` this shows what a first visit costs).
+        var slowest = 0
     }
 
     struct Aim {
@@ -73,6 +76,7 @@ enum ReadBench {
                 }
                 options.only = [name]
             case "--no-cache": options.readCache = false
+            case "--slowest": options.slowest = number(option, 1...1_000)
             case "--read-cache-mb": options.readCacheMegabytes = number(option, 1...16_384)
             case "--cache":
                 guard let path = rest.popFirst(), !path.isEmpty else { fail("--cache needs a folder") }
@@ -80,7 +84,8 @@ enum ReadBench {
             default:
                 fail(
                     "unknown option \(option) (read takes --posts N, --communities N, --connections N, --duration S, "
-                        + "--warmup S, --threads N, --cache DIR, --no-cache, --read-cache-mb N, --only lists|pages|search)")
+                        + "--warmup S, --threads N, --cache DIR, --no-cache, --read-cache-mb N, --only lists|pages|search, "
+                        + "--slowest N)")
             }
         }
         do {
@@ -191,9 +196,37 @@ enum ReadBench {
                     + "\(low.label) \(String(format: "%5.1f", millis(low.percentile))) ms  "
                     + "\(high.label) \(String(format: "%5.1f", aim)) ms (aim < \(Int(high.limitMillis)) ms: \(ok ? "met" : "MISSED"))  "
                     + "CPU \(String(format: "%.2f", cpuPerRequest * 1000)) ms/req  \(hitShare)  errors \(result.errors)  load average \(load)")
+            if options.slowest > 0 {
+                try await printSlowest(options.slowest, of: paths, base: base, token: token, client: client)
+            }
         }
         print("  (\(ProcessInfo.processInfo.activeProcessorCount) cores; the load generator runs in this process)")
         if missed { exit(1) }
+    }
+
+    /// Times each distinct path once, one request at a time, and prints the slowest `count` with
+    /// their latency and the median of all, to see which kinds of request cost the most.
+    static func printSlowest(_ count: Int, of paths: [String], base: String, token: String, client: HTTPClient)
+        async throws
+    {
+        var timings: [(Double, String)] = []
+        for path in Set(paths) {
+            let started = ContinuousClock.now
+            let response = try await client.send(HTTPClientRequest(
+                method: .get, url: base + path, headers: ["Authorization": "Bearer \(token)"]))
+            guard response.status.code == 200 else {
+                throw BenchFailure("GET \(path) answered \(response.status.code): \(response.text.prefix(300))")
+            }
+            timings.append(((ContinuousClock.now - started).benchSeconds * 1000, path))
+        }
+        timings.sort { $0.0 > $1.0 }
+        let median = timings[timings.count / 2].0
+        let p95 = timings[timings.count / 20].0
+        print("    \(timings.count) distinct requests one at a time: median \(String(format: "%.1f", median)) ms, "
+            + "p95 \(String(format: "%.1f", p95)) ms; slowest:")
+        for (millis, path) in timings.prefix(count) {
+            print("    \(String(format: "%8.1f", millis)) ms  \(path.removingPercentEncoding ?? path)")
+        }
     }
 
     /// CPU time (user and system) this process has used so far, in seconds.
@@ -253,7 +286,7 @@ enum ReadBench {
                 terms.append(language.word(&random))
             } else {
                 for _ in 0..<(1 + random.below(2)) { terms.append(language.word(&random)) }
-                if random.below(10) == 0 { terms[0] = String(terms[0].prefix(4)) + "*" }
+                if random.below(10) == 0, terms[0].count >= 2 { terms[0] = String(terms[0].prefix(4)) + "*" }
             }
             var path = "/api/v1/search?q=" + FormURLEncoding.percentEncode(terms.joined(separator: " "))
             switch random.below(10) {

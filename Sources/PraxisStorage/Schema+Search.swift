@@ -150,6 +150,11 @@ public struct SearchQuery: Sendable, Equatable {
             guard cleaned.unicodeScalars.contains(where: { $0.properties.isAlphabetic || $0.properties.numericType != nil })
             else { continue }
             let isCJK = cleaned.unicodeScalars.contains(where: Self.isCJK)
+            // FTS5 has no index for one-letter prefixes: `a*` would merge the lists of every word
+            // starting with a (hundreds of milliseconds on a large node) to find nothing useful.
+            if isPrefix, !isCJK, cleaned.count < 2 {
+                throw SearchError("a prefix needs at least two letters before the *, as in ad*")
+            }
             terms.append(Term(text: cleaned, isPrefix: isPrefix && !isCJK, isPhrase: isPhrase, isCJK: isCJK))
         }
         guard !terms.isEmpty else { throw SearchError("the search has no words in it; type a word to search for") }
@@ -284,7 +289,7 @@ public struct SearchIndex {
         let rows = try db.query(
             """
             SELECT d.id AS doc, d.thread_id AS old_thread, o.id AS object_id, o.type, o.audience, o.name, o.content,
-                o.tags, o.kind, o.language, o.deleted_at, o.document
+                o.tags, o.kind, o.language, o.deleted_at, o.document, o.origin_domain, o.published
             FROM search_documents d LEFT JOIN objects o ON o.id = d.object_id
             WHERE d.stale = 1 ORDER BY d.id LIMIT ?
             """, limit)
@@ -307,9 +312,14 @@ public struct SearchIndex {
             let thread = try threadRoot(of: objectID)
             var kind: String? = try row.optional("kind")
             var language: String? = try row.optional("language")
-            if thread != objectID, let root = try db.queryOne("SELECT kind, language FROM objects WHERE id = ?", thread) {
-                kind = try root.optional("kind") ?? kind
-                language = try language ?? root.optional("language")
+            var answered = false
+            if let root = try db.queryOne("SELECT kind, language, accepted_answer FROM objects WHERE id = ?", thread) {
+                let rootKind: String? = try root.optional("kind")
+                if thread != objectID {
+                    kind = rootKind ?? kind
+                    language = try language ?? root.optional("language")
+                }
+                answered = try rootKind == "question" && root.optional("accepted_answer", as: String.self) != nil
             }
             if type == "Document" { kind = "document" }
             let document = (try? JSON.parse(try row.get("document", as: [UInt8].self))) ?? .null
@@ -334,14 +344,21 @@ public struct SearchIndex {
                 "INSERT INTO search_text (rowid, title, body, tags, facets) VALUES (?, ?, ?, ?, ?)",
                 doc, title, body, tags, facets)
             if hasCJK {
-                try db.run("INSERT INTO search_cjk (rowid, title, body, tags) VALUES (?, ?, ?, ?)", doc, title, body, tags)
                 try db.run(
-                    "INSERT INTO search_cjk_pairs (rowid, grams) VALUES (?, ?)", doc,
-                    Self.cjkPairs(title + " " + body + " " + tags))
+                    "INSERT INTO search_cjk (rowid, title, body, tags, facets) VALUES (?, ?, ?, ?, ?)",
+                    doc, title, body, tags, facets)
+                try db.run(
+                    "INSERT INTO search_cjk_pairs (rowid, grams, facets) VALUES (?, ?, ?)", doc,
+                    Self.cjkPairs(title + " " + body + " " + tags), facets)
             }
             try db.run(
-                "UPDATE search_documents SET stale = 0, thread_id = ?, kind = ?, is_public = ?, has_cjk = ? WHERE id = ?",
-                thread, kind, isPublic, hasCJK, doc)
+                """
+                UPDATE search_documents SET stale = 0, thread_id = ?, kind = ?, is_public = ?, has_cjk = ?, audience = ?,
+                    origin_domain = ?, language = ?, published = ?, answered = ?
+                WHERE id = ?
+                """,
+                thread, kind, isPublic, hasCJK, audience, try row.optional("origin_domain", as: String.self), language,
+                try row.optional("published", as: Int64.self), answered, doc)
             let oldThread: String? = try row.optional("old_thread")
             if oldThread != nil, thread == objectID {
                 // A thread indexed again (edited): its replies carry its kind and language.
@@ -401,21 +418,21 @@ public struct SearchIndex {
         if let community = filter.community { facetTokens.append(Self.communityFacet(community)) }
         if let language = filter.language?.lowercased() { facetTokens.append(Self.languageFacet(language)) }
         if let kind = filter.kind { facetTokens.append(Self.kindFacet(kind)) }
-        let facets = facetTokens.isEmpty
-            ? nil : "facets : (" + facetTokens.map(SearchQuery.quoted).joined(separator: " ") + ")"
+        let facets = facetTokens.isEmpty ? nil : facetTokens.map(SearchQuery.quoted).joined(separator: " ")
         // Which index drives the walk, newest first: words, else trigrams, else CJK pairs.
         let driver: (table: String, expression: String)?
         let trigram = query.trigramExpression
         let short = query.shortCJKTerms
         let pairs = short.compactMap(Self.pairsExpression)
         if let words = query.wordExpression {
-            let expression = "{title body tags} : (\(words))" + (facets.map { " AND " + $0 } ?? "")
+            let expression = "{title body tags} : (\(words))" + (facets.map { " AND facets : (\($0))" } ?? "")
             driver = ("search_text", expression)
             rank.append("bm25(search_text, 10.0, 1.0, 3.0, 0.0)")
         } else if let trigram {
-            driver = ("search_cjk", trigram)
+            driver = ("search_cjk", "{title body tags} : (\(trigram))" + (facets.map { " AND facets : (\($0))" } ?? ""))
         } else if !pairs.isEmpty {
-            driver = ("search_cjk_pairs", pairs.joined(separator: " "))
+            // detail=none has no column filters; facet tokens never occur among the pairs.
+            driver = ("search_cjk_pairs", "(\(pairs.joined(separator: " ")))" + (facets.map { " AND (\($0))" } ?? ""))
         } else {
             driver = nil
         }
@@ -432,28 +449,22 @@ public struct SearchIndex {
                 conditions.append("search_cjk MATCH ?")
                 arguments.append(trigram)
             }
-            rank.append("bm25(search_cjk, 10.0, 1.0, 3.0)")
+            rank.append("bm25(search_cjk, 10.0, 1.0, 3.0, 0.0)")
         }
         for term in short {
             conditions.append("instr(search_cjk.title || ' ' || search_cjk.body || ' ' || search_cjk.tags, ?) > 0")
             arguments.append(term)
         }
-        if let facets, driver?.table != "search_text" {
-            // Walks over CJK matches skip rows outside the filters by their rowids; the unary plus
-            // keeps the list from driving the walk (which must stay newest first).
-            conditions.append("+d.id IN (SELECT rowid FROM search_text WHERE search_text MATCH ?)")
-            arguments.append(facets)
-        }
-        // What the searcher may read, before any LIMIT.
-        conditions.append("o.deleted_at IS NULL")
+        // What the searcher may read, before any LIMIT. Deleted objects have left the index (their
+        // rows are removed by trigger), so the walk reads only `search_documents`.
         // The unary plus keeps SQLite from turning the list into one index probe per community
         // for every match (a hundred readable communities made each match cost a hundred probes).
-        var readable = "+o.audience IN (SELECT value FROM json_each(?))"
+        var readable = "+d.audience IN (SELECT value FROM json_each(?))"
         arguments.append(Self.jsonArray(scope.communities))
         if scope.publicRemoteContent {
             readable += """
-                 OR (d.is_public = 1 AND +o.audience NOT IN (SELECT value FROM json_each(?))
-                    AND NOT EXISTS (SELECT 1 FROM remote_actors ra WHERE ra.id = o.audience
+                 OR (d.is_public = 1 AND +d.audience NOT IN (SELECT value FROM json_each(?))
+                    AND NOT EXISTS (SELECT 1 FROM remote_actors ra WHERE ra.id = d.audience
                         AND CASE WHEN json_valid(ra.document) THEN json_extract(ra.document, '$.visibility') END = 'members'))
                 """
             arguments.append(Self.jsonArray(scope.localCommunities))
@@ -462,21 +473,20 @@ public struct SearchIndex {
         if let origins = scope.origins {
             // Content from nodes the trust list blocks, or that the community excludes, is hidden
             // at read time, so a block takes effect at once and is reversible.
-            let (condition, originArguments) = origins.condition(alias: "o")
+            let (condition, originArguments) = origins.condition(alias: "d")
             conditions.append(condition)
             arguments += originArguments
         }
-        // The thread's row is read for each match only when a condition needs it.
-        var threadNeeded = false
         if let topic = scope.topic {
+            // Guests only: the thread's tags are read for each match.
+            joins.append("LEFT JOIN objects t INDEXED BY objects_search ON t.id = d.thread_id")
             conditions.append(
                 "(d.thread_id = ? OR EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(t.tags) THEN t.tags ELSE '[]' END) WHERE value = ?))")
             arguments.append(topic)
             arguments.append(topic)
-            threadNeeded = true
         }
         if let community = filter.community {
-            conditions.append("o.audience = ?")
+            conditions.append("d.audience = ?")
             arguments.append(community)
         }
         if let kind = filter.kind {
@@ -484,43 +494,38 @@ public struct SearchIndex {
             arguments.append(kind)
         }
         if let language = filter.language?.lowercased() {
-            conditions.append("(lower(coalesce(o.language, t.language)) = ? OR lower(coalesce(o.language, t.language)) LIKE ?)")
+            conditions.append("(lower(d.language) = ? OR lower(d.language) LIKE ?)")
             arguments.append(language)
             arguments.append(language.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: "_", with: "") + "-%")
-            threadNeeded = true
         }
         if let answered = filter.answered {
-            conditions.append("t.kind = 'question' AND t.accepted_answer IS \(answered ? "NOT NULL" : "NULL")")
-            threadNeeded = true
-        }
-        if threadNeeded {
-            joins.append("LEFT JOIN objects t INDEXED BY objects_search ON t.id = d.thread_id")
+            conditions.append("d.kind = 'question' AND d.answered = \(answered ? 1 : 0)")
         }
         let rankExpression = rank.isEmpty ? "0.0" : rank.joined(separator: " + ")
         // Two steps, so the cost does not grow with the number of matches: first the newest
         // `candidateLimit` readable matches in index order (FTS5 walks its rowids downwards and
-        // stops there), checked against the small `objects_search` index rather than the wide
-        // object rows, ranked; then only the page is joined to the objects. The CROSS JOINs fix
-        // that order: left to the planner, SQLite 3.40 walked every match of the query in the
-        // second step (all of a common word's hundreds of thousands of rows) to find twenty.
+        // stops there), checked on their `search_documents` rows, ranked; then only the page is
+        // joined to the objects. The CROSS JOINs fix that order: left to the planner, SQLite 3.40
+        // walked every match of the query in the second step (all of a common word's hundreds of
+        // thousands of rows) to find twenty.
         let newestFirst = (driver?.table ?? "search_cjk") + ".rowid"
         let sql = """
             WITH candidates AS (
-                SELECT d.id AS doc, \(rankExpression) AS rank, coalesce(o.published, 0) AS published_key
+                SELECT d.id AS doc, \(rankExpression) AS rank, coalesce(d.published, 0) AS published_key
                 FROM search_documents d
                 \(joins.joined(separator: "\n"))
-                JOIN objects o INDEXED BY objects_search ON o.id = d.object_id
                 WHERE d.stale = 0 AND \(conditions.joined(separator: " AND "))
                 ORDER BY \(newestFirst) DESC
                 LIMIT ?
             )
             SELECT c.doc, d.object_id, d.thread_id, d.kind AS search_kind, o.type, o.audience, o.attributed_to,
-                o.published, coalesce(t.name, o.name) AS title, coalesce(o.language, t.language) AS language,
-                t.accepted_answer IS NOT NULL AND t.kind = 'question' AS answered, c.rank AS rank
+                o.published, coalesce(t.name, o.name) AS title, d.language AS language,
+                d.kind = 'question' AND d.answered AS answered, c.rank AS rank
             FROM (SELECT doc, rank, published_key FROM candidates ORDER BY rank, published_key DESC, doc DESC LIMIT ? OFFSET ?) c
             CROSS JOIN search_documents d ON d.id = c.doc
             CROSS JOIN objects o ON o.id = d.object_id
             LEFT JOIN objects t ON t.id = d.thread_id
+            WHERE o.deleted_at IS NULL
             ORDER BY c.rank, c.published_key DESC, c.doc DESC
             """
         arguments.append(max(candidates, 1))

@@ -201,6 +201,8 @@ import Testing
         #expect(throws: SearchError.self) { try SearchQuery(parsing: "  ") }
         #expect(throws: SearchError.self) { try SearchQuery(parsing: "\"unclosed phrase") }
         #expect(throws: SearchError.self) { try SearchQuery(parsing: "*") }
+        #expect(throws: SearchError.self) { try SearchQuery(parsing: "a*") }
+        #expect(try SearchQuery(parsing: "ad*").terms.map(\.isPrefix) == [true])
         #expect(throws: SearchError.self) { try SearchQuery(parsing: "!!! ???") }
         #expect(throws: SearchError.self) { try SearchQuery(parsing: String(repeating: "a ", count: 200)) }
         #expect(throws: SearchError.self) { try SearchQuery(parsing: (1...17).map { "w\($0)" }.joined(separator: " ")) }
@@ -266,5 +268,111 @@ import Testing
             ).map { try $0.get("detail", as: String.self) }
         }
         #expect(plan.contains { $0.contains("COVERING INDEX objects_search") }, "\(plan)")
+    }
+
+    @Test func shortChineseAndJapaneseTermsAreFoundThroughPairsWithFilters() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/zh1", title: "采购", html: "<p>政府采购项目的招标公告</p>", kind: "question",
+                  language: "zh")
+        try f.put("https://praxis.test/objects/zh2", community: Self.secret, title: "合同", html: "<p>合同管理与采购</p>",
+                  language: "zh-Hans")
+        try f.put("https://praxis.test/objects/ja", title: "入札", html: "<p>公共調達のお知らせ</p>", language: "ja")
+        func ids(_ text: String, _ filter: SearchFilter = SearchFilter()) throws -> Set<String> {
+            Set(try f.search(text, filter: filter).map { $0.id.replacingOccurrences(of: "https://praxis.test/objects/", with: "") })
+        }
+        #expect(try ids("采购") == ["zh1", "zh2"])
+        #expect(try ids("采") == ["zh1", "zh2"])
+        #expect(try ids("购") == ["zh1", "zh2"])  // the last letter of a run
+        #expect(try ids("府采") == ["zh1"])
+        #expect(try ids("采府").isEmpty)  // both letters occur, never in this order
+        #expect(try ids("采购", SearchFilter(community: Self.secret)) == ["zh2"])
+        #expect(try ids("采购", SearchFilter(kind: "question")) == ["zh1"])
+        #expect(try ids("采购", SearchFilter(language: "zh")) == ["zh1", "zh2"])
+        #expect(try ids("采购", SearchFilter(language: "zh-hans")) == ["zh2"])
+        #expect(try ids("お知", SearchFilter(language: "ja")) == ["ja"])
+        #expect(try ids("政府采购", SearchFilter(community: Self.secret)).isEmpty)
+        #expect(try ids("政府采购", SearchFilter(kind: "question")) == ["zh1"])
+        #expect(SearchIndex.cjkPairs("采购A合同。入") == "采购 购 合同 同 入 ")
+    }
+
+    @Test func repliesFollowTheirThreadsAcceptedAnswerKindAndLanguage() throws {
+        let f = try Fixture()
+        try f.put("https://praxis.test/objects/q", title: "Lots question", html: "<p>lots</p>", kind: "question",
+                  language: "fr")
+        try f.put("https://praxis.test/objects/r", html: "<p>lots reply</p>", inReplyTo: "https://praxis.test/objects/q")
+        func ids(_ filter: SearchFilter) throws -> Set<String> {
+            Set(try f.search("lots", filter: filter).map { $0.id.replacingOccurrences(of: "https://praxis.test/objects/", with: "") })
+        }
+        #expect(try ids(SearchFilter(answered: true)).isEmpty)
+        #expect(try ids(SearchFilter(answered: false)) == ["q", "r"])
+        #expect(try ids(SearchFilter(language: "fr")) == ["q", "r"])
+        // Accepting an answer changes no indexed text: a trigger updates the rows in place.
+        try f.store.database.write { db in
+            try db.run("UPDATE objects SET accepted_answer = ? WHERE id = ?", "https://praxis.test/objects/r",
+                       "https://praxis.test/objects/q")
+            #expect(try !SearchIndex(db).hasStale())
+        }
+        #expect(try ids(SearchFilter(answered: true)) == ["q", "r"])
+        #expect(try ids(SearchFilter(answered: false)).isEmpty)
+        // The thread's language and kind change: its replies are indexed again with them.
+        try f.store.database.write { db in
+            try db.run("UPDATE objects SET language = 'nl', kind = 'discussion' WHERE id = ?", "https://praxis.test/objects/q")
+        }
+        #expect(try ids(SearchFilter(language: "nl")) == ["q", "r"])
+        #expect(try ids(SearchFilter(language: "fr")).isEmpty)
+        #expect(try ids(SearchFilter(kind: "discussion")) == ["q", "r"])
+        #expect(try ids(SearchFilter(kind: "question")).isEmpty)
+    }
+
+    @Test func version22IndexIsCopiedWithFacetsNotRebuilt() throws {
+        let temp = TemporaryDirectory()
+        let path = temp.appending("v22.sqlite")
+        let rows: [(id: String, community: String, kind: String?, language: String?, inReplyTo: String?, text: String)] = [
+            ("q", Self.cloud, "question", "es-ES", nil, "plazo de adjudicación 采购"),
+            ("r", Self.cloud, nil, nil, "q", "respuesta sobre el plazo"),
+            ("d", Self.secret, "discussion", "fr", nil, "plazo et délai"),
+        ]
+        do {
+            let old = try Database(path: path, migrations: Array(Schema.migrations.prefix { $0.version <= 22 }), readers: 1)
+            try old.write { db in
+                for row in rows {
+                    let id = "https://praxis.test/objects/" + row.id
+                    try ObjectRepository(db).upsert(StoredObject(
+                        id: id, type: "Page", attributedTo: "https://praxis.test/users/ana", audience: row.community,
+                        inReplyTo: row.inReplyTo.map { "https://praxis.test/objects/" + $0 }, name: nil,
+                        content: "<p>\(row.text)</p>", published: Date(timeIntervalSince1970: 1_700_000_000), updated: nil,
+                        document: Array("{\"to\":[\"\(Self.publicAddress)\"]}".utf8), originDomain: "praxis.test",
+                        kind: row.kind, language: row.language, acceptedAnswer: row.id == "q" ? "https://praxis.test/objects/r" : nil))
+                }
+                // What version 22 indexed for them: the text, and each row marked current.
+                for row in rows {
+                    let id = "https://praxis.test/objects/" + row.id
+                    let doc = try #require(try db.scalar(Int64.self, "SELECT id FROM search_documents WHERE object_id = ?", id))
+                    let cjk = row.text.contains("采")
+                    try db.run("INSERT INTO search_text (rowid, title, body, tags) VALUES (?, '', ?, '')", doc, row.text)
+                    if cjk { try db.run("INSERT INTO search_cjk (rowid, title, body, tags) VALUES (?, '', ?, '')", doc, row.text) }
+                    try db.run(
+                        "UPDATE search_documents SET stale = 0, thread_id = ?, kind = ?, is_public = 1, has_cjk = ? WHERE id = ?",
+                        "https://praxis.test/objects/" + (row.inReplyTo ?? row.id), row.kind ?? "question", cjk, doc)
+                }
+            }
+        }
+        let upgraded = try Database(path: path, migrations: Schema.migrations, readers: 1)
+        func ids(_ text: String, _ filter: SearchFilter = SearchFilter()) throws -> Set<String> {
+            try upgraded.read { db in
+                #expect(try !SearchIndex(db).hasStale(), "the migration copies the index, it does not mark it for rebuilding")
+                return Set(try SearchIndex(db).search(
+                    try SearchQuery(parsing: text), filter: filter, scope: SearchScope(
+                        communities: [Self.cloud, Self.secret], publicRemoteContent: false,
+                        localCommunities: [Self.cloud, Self.secret]), limit: 10
+                ).map { $0.id.replacingOccurrences(of: "https://praxis.test/objects/", with: "") })
+            }
+        }
+        #expect(try ids("plazo") == ["q", "r", "d"])
+        #expect(try ids("plazo", SearchFilter(community: Self.secret)) == ["d"])
+        #expect(try ids("plazo", SearchFilter(language: "es")) == ["q", "r"])
+        #expect(try ids("plazo", SearchFilter(kind: "question", answered: true)) == ["q", "r"])
+        #expect(try ids("采") == ["q"])
+        #expect(try ids("采购", SearchFilter(language: "es-es")) == ["q"])
     }
 }
