@@ -92,6 +92,8 @@ public final class Connection {
         let milliseconds = max(0, min(Int64(Int32.max), seconds * 1000 + attoseconds / 1_000_000_000_000_000))
         sqlite3_busy_timeout(db, Int32(milliseconds))
         _ = praxis_sqlite3_db_config_defensive(db, 1)
+        // Searches rank with it (see FTS5Rank); a library without FTS5 has no search to rank.
+        _ = FTS5Rank.register(on: db)
         try exec(db, "PRAGMA foreign_keys = ON")
 
         // An empty file name means an in-memory or temporary database, where WAL does not apply.
