@@ -82,7 +82,11 @@ enum InboxBench {
         // Raw rates first, on a quiet process: the ceiling the inbox is compared with.
         let rawRSA = try RawVerification.rsaRate(seconds: 2)
         let rawEd25519 = try RawVerification.ed25519Rate(seconds: 2)
-        let ed25519Target = rawEd25519 * 2 * 0.5
+        // The aim is half the rate both cores reach together, measured: two threads of this
+        // process verifying at once (OpenSSL's shared state and the machine's other work make it
+        // less than twice one thread's rate).
+        let rawEd25519TwoCores = try RawVerification.ed25519Rate(seconds: 2, threads: 2)
+        let ed25519Target = rawEd25519TwoCores * 0.5
 
         print(
             "inbox: \(options.activities) pre-signed Like activities per profile from \(options.actors) remote actors "
@@ -144,7 +148,9 @@ enum InboxBench {
              try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities WHERE state = 'dead'") ?? 0)
         }
 
-        print("  raw OpenSSL verification, 1 thread: RSA-2048 PKCS1v15-SHA256 \(rate(rawRSA))/s, Ed25519 \(rate(rawEd25519))/s")
+        print(
+            "  raw OpenSSL verification, 1 thread: RSA-2048 PKCS1v15-SHA256 \(rate(rawRSA))/s, Ed25519 \(rate(rawEd25519))/s; "
+                + "2 threads at once: Ed25519 \(rate(rawEd25519TwoCores))/s")
         for (label, profile, perSecond, result) in results {
             let timing =
                 "(all 202 after \(seconds(result.accepted)) s, all processed after \(seconds(result.processed)) s; "
@@ -161,7 +167,7 @@ enum InboxBench {
                 let verdict = perSecond >= ed25519Target ? "OK" : "MISSED"
                 print(
                     "  \(label): \(rate(perSecond)) activities/s \(timing)   target ≥ \(rate(ed25519Target)) "
-                        + "(raw single-core Ed25519 × 2 cores × 0.5)  \(verdict)")
+                        + "(raw Ed25519 on 2 cores × 0.5)  \(verdict)")
             }
         }
         let failures = results.flatMap { $0.3.failures }
@@ -528,7 +534,22 @@ enum RawVerification {
         return try loop(seconds: seconds, pkey: pkey, digest: "SHA256", signature: signature)
     }
 
-    static func ed25519Rate(seconds: Double) throws -> Double {
+    /// Verifications per second of one Ed25519 signature, by `threads` threads at once (the sum).
+    static func ed25519Rate(seconds: Double, threads: Int = 1) throws -> Double {
+        guard threads == 1 else {
+            let rates = Mutex<[Double]>([])
+            let failure = Mutex<(any Error)?>(nil)
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in
+                do {
+                    let rate = try ed25519Rate(seconds: seconds)
+                    rates.withLock { $0.append(rate) }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+            }
+            if let error = failure.withLock({ $0 }) { throw error }
+            return rates.withLock { $0.reduce(0, +) }
+        }
         let key = Ed25519PrivateKey()
         let signature = try key.signature(for: message)
         let pkey = key.publicKey.rawRepresentation.withUnsafeBufferPointer {
