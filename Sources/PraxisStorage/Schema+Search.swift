@@ -409,6 +409,17 @@ public struct SearchIndex {
     /// - Parameter candidates: how many of the newest matches are ranked (tests lower it).
     public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), scope: SearchScope, limit: Int,
                        offset: Int = 0, candidates: Int = SearchIndex.candidateLimit) throws -> [SearchHit] {
+        // Every statement below hands FTS5 the query (counts for ranking, the walk, snippets).
+        do {
+            return try searchUnchecked(
+                query, filter: filter, scope: scope, limit: limit, offset: offset, candidates: candidates)
+        } catch let error as SQLiteError where error.resultCode == .error && error.message.contains("fts5") {
+            throw SearchError("the search could not be understood (\(error.message)); use words, prefix* and \"phrases\"")
+        }
+    }
+
+    private func searchUnchecked(_ query: SearchQuery, filter: SearchFilter, scope: SearchScope, limit: Int,
+                                 offset: Int, candidates: Int) throws -> [SearchHit] {
         guard !scope.communities.isEmpty || scope.publicRemoteContent else { return [] }
         var joins: [String] = []
         var conditions: [String] = []
@@ -533,12 +544,7 @@ public struct SearchIndex {
         arguments.append(max(candidates, 1))
         arguments.append(limit)
         arguments.append(offset)
-        let rows: [Row]
-        do {
-            rows = try db.query(sql, arguments: arguments)
-        } catch let error as SQLiteError where error.resultCode == .error && error.message.contains("fts5") {
-            throw SearchError("the search could not be understood (\(error.message)); use words, prefix* and \"phrases\"")
-        }
+        let rows = try db.query(sql, arguments: arguments)
         let docs = try rows.map { try $0.get("doc", as: Int64.self) }
         let snippets = try snippets(of: docs, driver: driver, short: short)
         return try rows.map { row in
