@@ -4,7 +4,8 @@ import PraxisSQLite
 extension Schema {
     /// Tables whose rows decide who may read what (trust, memberships, bans, roles, accounts,
     /// communities, cached remote community documents, guest scopes): any change to one bumps the
-    /// global read generation, so every cached answer is rebuilt.
+    /// global read generation, so every cached answer is rebuilt (since version 24, changes to
+    /// `remote_actors` only when the row is a community).
     static let readPermissionTables = [
         "trust_entries", "community_trust", "follows", "community_bans", "communities", "actors", "guest_scopes",
         "community_roles", "remote_actors", "node_settings",
@@ -68,6 +69,40 @@ extension Schema {
             sql += "CREATE TRIGGER accounts_read_\(name) AFTER \(event) ON accounts BEGIN\n" + bump("'*'") + "END;\n"
         }
         try db.execute(sql)
+    }
+}
+
+extension Schema {
+    /// Version 24: cached remote actors other than communities no longer empty the read cache.
+    ///
+    /// Every inbound activity from an actor whose cached document expired refetches it, so on a
+    /// federating node `remote_actors` changes all the time; until now each change bumped the
+    /// permissions counter and every kept answer was rebuilt. What a cached answer depends on there
+    /// is only a remote community's own row (its visibility decides who reads it); thread lists,
+    /// thread pages and search show no remote person's profile. So only rows of type `Group`, before
+    /// or after the change, bump it.
+    static let readCacheRemoteGroups = Migration(version: 24, name: "read cache: remote communities only") { db in
+        let bump = """
+                INSERT INTO read_generations (scope, n) SELECT '*', 0
+                    WHERE NOT EXISTS (SELECT 1 FROM read_generations WHERE scope = '*');
+                UPDATE read_generations SET n = n + 1 WHERE scope = '*';
+            """
+        try db.execute(
+            """
+            DROP TRIGGER remote_actors_read_insert;
+            DROP TRIGGER remote_actors_read_update;
+            DROP TRIGGER remote_actors_read_delete;
+            CREATE TRIGGER remote_actors_read_insert AFTER INSERT ON remote_actors WHEN NEW.type = 'Group' BEGIN
+            \(bump)
+            END;
+            CREATE TRIGGER remote_actors_read_update AFTER UPDATE ON remote_actors
+            WHEN OLD.type = 'Group' OR NEW.type = 'Group' BEGIN
+            \(bump)
+            END;
+            CREATE TRIGGER remote_actors_read_delete AFTER DELETE ON remote_actors WHEN OLD.type = 'Group' BEGIN
+            \(bump)
+            END;
+            """)
     }
 }
 

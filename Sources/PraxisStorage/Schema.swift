@@ -72,5 +72,6 @@ public enum Schema {
         Schema.searchLookups,
         Schema.readCache,
         Schema.searchFacets,
+        Schema.readCacheRemoteGroups,
     ]
 }
