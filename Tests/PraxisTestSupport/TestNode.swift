@@ -3,6 +3,7 @@ import PraxisCommunity
 import PraxisCrypto
 import PraxisFederation
 import PraxisStorage
+import Synchronization
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -66,8 +67,30 @@ public struct TestStore: Sendable {
     }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
+/// Ports ``freeLoopbackPort()`` handed out in this process, never handed out twice.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// A TCP port on 127.0.0.1 that is free now and below the kernel's ephemeral range.
+///
+/// Tests pick a node's port before the node binds it (the port is part of the node's domain).
+/// A port from the ephemeral range (what binding port 0 gives) could meanwhile become the local
+/// port of another test's outgoing connection, and the node's bind then fails with "address in
+/// use"; outgoing connections never take ports below that range.
 public func freeLoopbackPort() -> Int {
+    let ephemeralStart = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))
+        .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } } ?? 32_768
+    if ephemeralStart > 12_000 {
+        for _ in 0..<2_000 {
+            let port = Int.random(in: 10_000..<ephemeralStart)
+            guard handedOutPorts.withLock({ $0.insert(port).inserted }) else { continue }
+            if isLoopbackPortFree(port) { return port }
+        }
+    }
+    return ephemeralLoopbackPort()
+}
+
+/// A port the kernel hands out for port 0 (bound and released at once).
+private func ephemeralLoopbackPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
