@@ -402,7 +402,7 @@ public struct SearchIndex {
     public static let candidateLimit = 2_000
 
     /// Runs a search: among the newest ``candidateLimit`` matches inside `scope`, the best first
-    /// (bm25, titles weighted above tags above text), then the newest.
+    /// (BM25 by `praxis_rank`, titles weighted above tags above text), then the newest.
     ///
     /// - Throws: `SearchError` when FTS5 refuses the query; `SQLiteError` for storage failures.
     ///
