@@ -290,8 +290,9 @@ public struct SearchIndex {
     public func refresh(limit: Int = 500, plainText: (String) -> String) throws -> Int {
         let rows = try db.query(
             """
-            SELECT d.id AS doc, d.thread_id AS old_thread, o.id AS object_id, o.type, o.audience, o.name, o.content,
-                o.tags, o.kind, o.language, o.deleted_at, o.document, o.origin_domain, o.published
+            SELECT d.id AS doc, d.thread_id AS old_thread, d.kind AS old_kind, d.language AS old_language,
+                o.id AS object_id, o.type, o.audience, o.name, o.content, o.tags, o.kind, o.language, o.deleted_at,
+                o.document, o.origin_domain, o.published
             FROM search_documents d LEFT JOIN objects o ON o.id = d.object_id
             WHERE d.stale = 1 ORDER BY d.id LIMIT ?
             """, limit)
@@ -362,8 +363,11 @@ public struct SearchIndex {
                 thread, kind, isPublic, hasCJK, audience, try row.optional("origin_domain", as: String.self), language,
                 try row.optional("published", as: Int64.self), answered, doc)
             let oldThread: String? = try row.optional("old_thread")
-            if oldThread != nil, thread == objectID {
-                // A thread indexed again (edited): its replies carry its kind and language.
+            let oldKind: String? = try row.optional("old_kind")
+            let oldLanguage: String? = try row.optional("old_language")
+            if oldThread != nil, thread == objectID, oldKind != kind || oldLanguage != language {
+                // A thread whose kind or language changed: its replies carry both. (Edits and
+                // redeliveries that change neither leave the replies as they are.)
                 try db.run(
                     "UPDATE search_documents SET stale = 1 WHERE thread_id = ? AND id <> ? AND stale = 0", objectID, doc)
             }

@@ -314,6 +314,12 @@ import Testing
         }
         #expect(try ids(SearchFilter(answered: true)) == ["q", "r"])
         #expect(try ids(SearchFilter(answered: false)).isEmpty)
+        // An edit that keeps the thread's kind and language indexes the thread alone.
+        try f.store.database.write { db in
+            try db.run("UPDATE objects SET content = '<p>lots, edited</p>' WHERE id = ?", "https://praxis.test/objects/q")
+            _ = try SearchIndex(db).refresh(limit: 10, plainText: Fixture.plainText)
+            #expect(try !SearchIndex(db).hasStale())
+        }
         // The thread's language and kind change: its replies are indexed again with them.
         try f.store.database.write { db in
             try db.run("UPDATE objects SET language = 'nl', kind = 'discussion' WHERE id = ?", "https://praxis.test/objects/q")
