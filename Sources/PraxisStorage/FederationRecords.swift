@@ -170,17 +170,62 @@ public struct InboxRepository {
         }
     }
 
-    /// Records a request signature as used. Returns false when it was already recorded (a
-    /// replay), including before schema version 11.
+    /// What ``receive(activityID:actorID:originDomain:recipient:body:type:signatureHash:signatureCreated:receivedAt:processed:)``
+    /// did with an activity.
+    public enum Reception: Sendable, Equatable {
+        /// Stored (pending, or already done when asked).
+        case stored
+        /// An activity with this id was already received under another signature: nothing stored.
+        case duplicate
+        /// The same signed request was received before: nothing stored.
+        case replay
+    }
+
+    /// Stores a verified activity with the replay key of the request that carried it.
     ///
+    /// A request's signature covers the digest of its body, so the same signature always comes
+    /// with the same activity, hence the same id: the replay key of a newly stored activity is
+    /// kept in its own row (schema 25), and a new id needs no lookup at all. Only when the id is
+    /// already stored are the keys compared:
+    /// - the stored row's key, or a key recorded in `seen_signatures` (a duplicate's, below, or
+    ///   any key recorded before schema 25) or `seen_signatures_v2` (before schema 11): a
+    ///   **replay**, refused;
+    /// - otherwise a **duplicate** (the sender signed a redelivery anew): its key is recorded in
+    ///   `seen_signatures`, so that replaying that request is refused too.
     /// - Parameters:
-    ///   - hash: SHA-256 of the signature header values.
-    ///   - created: the signature's signed creation time (`created` or the signed Date): a replay
-    ///     repeats it, and keying by it first keeps inserts at the right edge of the index.
-    ///   - checkLegacy: whether keys recorded before version 11 may still be in their window
-    ///     (see ``hasLegacySignatures()``); false skips that lookup.
-    public func recordSignature(hash: [UInt8], created: Date, checkLegacy: Bool = true) throws -> Bool {
-        if checkLegacy, try db.queryOne("SELECT 1 FROM seen_signatures_v2 WHERE signature_hash = ?", hash) != nil {
+    ///   - signatureHash: SHA-256 of the signature header values.
+    ///   - signatureCreated: the signature's signed creation time (`created` or the signed Date):
+    ///     a replay repeats it; it orders `seen_signatures`, whose old keys go in one range delete.
+    ///   - processed: store it already done (nothing is left to do for it; the row stays so that
+    ///     a redelivery is still recognised) rather than pending.
+    public func receive(
+        activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8], type: String?,
+        signatureHash: [UInt8], signatureCreated: Date, receivedAt: Date = Date(), processed: Bool = false
+    ) throws -> Reception {
+        try db.run(
+            """
+            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at, state,
+                processed_at, signature_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
+            """,
+            activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds, processed ? "done" : "pending",
+            processed ? receivedAt.unixSeconds : nil, signatureHash)
+        if db.changes > 0 { return .stored }
+        let stored = try db.queryOne("SELECT signature_hash FROM inbox_activities WHERE activity_id = ?", activityID)
+        if let stored, try stored.optional("signature_hash", as: [UInt8].self) == signatureHash { return .replay }
+        if try signatureSeen(hash: signatureHash, created: signatureCreated) { return .replay }
+        try db.run(
+            "INSERT INTO seen_signatures (created_at, signature_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            signatureCreated.unixSeconds, signatureHash)
+        return .duplicate
+    }
+
+    /// Records a request signature as used in `seen_signatures`. Returns false when it was
+    /// already recorded there (a replay), including before schema version 11. Activities carry
+    /// their own key since schema 25 (see ``receive(activityID:actorID:originDomain:recipient:body:type:signatureHash:signatureCreated:receivedAt:processed:)``);
+    /// this table keeps the keys of duplicates and older ones.
+    public func recordSignature(hash: [UInt8], created: Date) throws -> Bool {
+        if try db.queryOne("SELECT 1 FROM seen_signatures_v2 WHERE signature_hash = ?", hash) != nil {
             return false
         }
         try db.run(
@@ -189,12 +234,8 @@ public struct InboxRepository {
         return db.changes > 0
     }
 
-    /// Whether replay keys recorded before schema version 11 remain (they are pruned once their
-    /// window closes; nothing adds to them any more).
-    public func hasLegacySignatures() throws -> Bool {
-        try db.queryOne("SELECT 1 FROM seen_signatures_v2 LIMIT 1") != nil
-    }
-
+    /// Whether `seen_signatures` or `seen_signatures_v2` holds this key (a replay of the request
+    /// of a duplicate, or of one received before schema 25).
     public func signatureSeen(hash: [UInt8], created: Date) throws -> Bool {
         try db.queryOne(
             "SELECT 1 FROM seen_signatures WHERE created_at = ? AND signature_hash = ?", created.unixSeconds, hash) != nil
@@ -208,12 +249,17 @@ public struct InboxRepository {
         try db.run("DELETE FROM seen_signatures_v2 WHERE expires_at < ?", now.unixSeconds)
     }
 
-    /// Forgets signatures whose window has closed and processed activities older than `keep`.
+    /// The shortest time a processed activity is kept: its row holds the replay key of the
+    /// request that carried it, which must outlive the signature's clock window (±1 hour).
+    public static let minimumKeepProcessed: TimeInterval = 2 * 3600
+
+    /// Forgets signatures whose window has closed and processed activities older than
+    /// `keepProcessed` (at least ``minimumKeepProcessed``).
     public func prune(now: Date = Date(), keepProcessed: TimeInterval = 30 * 86_400) throws {
         try pruneSignatures(createdBefore: now.addingTimeInterval(-2 * 3600), now: now)
         try db.run(
             "DELETE FROM inbox_activities WHERE state != 'pending' AND processed_at < ?",
-            now.unixSeconds - Int64(keepProcessed))
+            now.unixSeconds - Int64(max(keepProcessed, Self.minimumKeepProcessed)))
     }
 }
 

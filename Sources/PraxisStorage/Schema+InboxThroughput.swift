@@ -22,3 +22,16 @@ extension Schema {
         ALTER TABLE inbox_activities ADD COLUMN type TEXT;
         """)
 }
+
+extension Schema {
+    /// Version 25: the replay key of the request that carried an activity, in the activity's row.
+    ///
+    /// A signature covers its body's digest, so a replayed request repeats the activity id: the
+    /// key is compared only when the id is already stored, and accepting a new activity writes
+    /// one row instead of a row and a random page of the `seen_signatures` index. That table
+    /// keeps the keys of duplicates (a redelivery signed anew) and those recorded before this
+    /// version, until their window closes. See `InboxRepository.receive`.
+    static let inboxReplayKeys = Migration(version: 25, name: "replay key in the inbox row", sql: """
+        ALTER TABLE inbox_activities ADD COLUMN signature_hash BLOB;
+        """)
+}

@@ -73,5 +73,6 @@ public enum Schema {
         Schema.readCache,
         Schema.searchFacets,
         Schema.readCacheRemoteGroups,
+        Schema.inboxReplayKeys,
     ]
 }

@@ -100,12 +100,12 @@ struct InboxBatchingTests {
             case .failure(let error): #expect(index == 100 && "\(error)".contains("refused by the test"))
             }
         }
-        let (activities, signatures) = try await node.store.database.read { db in
+        let (activities, keys) = try await node.store.database.read { db in
             (try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities") ?? -1,
-             try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1)
+             try db.scalar(Int.self, "SELECT count(DISTINCT signature_hash) FROM inbox_activities") ?? -1)
         }
         // The failing activity left nothing, not even its replay key: sent again, it is stored.
-        #expect(activities == 199 && signatures == 199)
+        #expect(activities == 199 && keys == 199)
         try await node.store.database.write { db in try db.execute("DROP TRIGGER refuse_one") }
         #expect(try await writer.store(Self.entry(100, activity: bad)).isStored)
     }
@@ -137,26 +137,43 @@ struct InboxBatchingTests {
     }
 }
 
-/// Replay keys ordered by signing time, the trust list read again at commit, and the stored type.
+/// Replay keys in the activity's row, the trust list read again at commit, and the stored type.
 struct InboxWriterTests {
-    @Test func aReplayIsTheSameSignatureWithTheSameSigningTimeIncludingKeysFromBeforeVersion11() async throws {
+    @Test func aReplayIsTheStoredActivityUnderTheSameSignatureIncludingKeysFromBeforeVersion25() async throws {
         let node = try TestNode()
         let writer = try InboxBatchingTests.writer(node)
         #expect(try await writer.store(InboxBatchingTests.entry(1)).isStored)
-        // The same hash under another signing time is another signature (its base differs).
-        var later = InboxBatchingTests.entry(2, signature: "signature 1")
-        later.signatureCreated = InboxBatchingTests.created.addingTimeInterval(1)
-        #expect(try await writer.store(later).isStored)
-        #expect(try await writer.store(InboxBatchingTests.entry(3, signature: "signature 1")).isReplay)
-
-        // A key recorded by an earlier version (hash only, until its expiry) still refuses its replay.
-        let legacy = Array("recorded before version 11".utf8)
-        try await node.store.database.write { db in
-            try db.run("INSERT INTO seen_signatures_v2 (signature_hash, expires_at) VALUES (?, ?)", legacy, Int64(Date().timeIntervalSince1970) + 3600)
+        // A new activity id is a new activity, whatever its key (a real signature covers the
+        // body's digest, so the same signature cannot carry another activity).
+        #expect(try await writer.store(InboxBatchingTests.entry(2, signature: "signature 1")).isStored)
+        #expect(try await writer.store(InboxBatchingTests.entry(1)).isReplay)
+        // The key is kept in the row, not in seen_signatures.
+        let recorded = try await node.store.database.read { db in
+            (try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1,
+             try db.scalar([UInt8].self, "SELECT signature_hash FROM inbox_activities WHERE activity_id = ?",
+                           "https://b.example/activities/1") ?? [])
         }
-        let writerAfterUpgrade = try InboxBatchingTests.writer(node)
-        #expect(try await writerAfterUpgrade.store(InboxBatchingTests.entry(4, signature: "recorded before version 11")).isReplay)
-        #expect(try await writerAfterUpgrade.store(InboxBatchingTests.entry(5)).isStored)
+        #expect(recorded.0 == 0 && recorded.1 == Array("signature 1".utf8))
+
+        // Activities stored by earlier versions have no key in their row: keys recorded then in
+        // seen_signatures (versions 11 to 24) or seen_signatures_v2 (before 11) still refuse replays.
+        let older = InboxBatchingTests.entry(3, signature: "recorded by version 24")
+        let oldest = InboxBatchingTests.entry(4, signature: "recorded before version 11")
+        try await node.store.database.write { db in
+            let inbox = InboxRepository(db)
+            for old in [older, oldest] {
+                #expect(try inbox.insert(activityID: old.activityID, actorID: old.actorID, originDomain: old.originDomain,
+                                         recipient: old.recipient, body: old.body, type: old.type))
+            }
+            #expect(try inbox.recordSignature(hash: older.signatureHash, created: older.signatureCreated))
+            try db.run("INSERT INTO seen_signatures_v2 (signature_hash, expires_at) VALUES (?, ?)", oldest.signatureHash,
+                       Int64(Date().timeIntervalSince1970) + 3600)
+        }
+        #expect(try await writer.store(older).isReplay)
+        #expect(try await writer.store(oldest).isReplay)
+        // Signed anew, they are duplicates.
+        #expect(try await writer.store(InboxBatchingTests.entry(3, signature: "signed anew")).isDuplicate)
+        #expect(try await writer.store(InboxBatchingTests.entry(5)).isStored)
     }
 
     @Test func keysOfSignaturesTooOldToPassTheClockCheckArePruned() async throws {
@@ -172,8 +189,11 @@ struct InboxWriterTests {
             (try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1,
              try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures_v2") ?? -1)
         }
-        #expect(current == 1)
+        // The stored activity's key is in its row; the duplicate below records one.
+        #expect(current == 0)
         #expect(legacy == 0)
+        #expect(try await writer.store(InboxBatchingTests.entry(1, signature: "signed anew")).isDuplicate)
+        #expect(try await node.store.database.read { try $0.scalar(Int.self, "SELECT count(*) FROM seen_signatures") } == 1)
     }
 
     @Test func aNodeBlockedAfterItsTrustWasCachedGetsNothingPersisted() async throws {
@@ -198,7 +218,7 @@ struct InboxWriterTests {
             (try db.scalar(Int.self, "SELECT count(*) FROM inbox_activities") ?? -1,
              try db.scalar(Int.self, "SELECT count(*) FROM seen_signatures") ?? -1)
         }
-        #expect(activities == 1 && signatures == 1)
+        #expect(activities == 1 && signatures == 0)
         #expect(cache.usable(for: "b.example") == nil)
 
         // Trusted again: accepted at once.

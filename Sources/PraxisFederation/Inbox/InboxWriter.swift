@@ -8,8 +8,8 @@ import Synchronization
 /// Persists verified activities with group commit: requests that arrive while a transaction is
 /// being written are stored together in the next one.
 ///
-/// Each activity still gets exactly the effect it had alone (its signature recorded against
-/// replays, then the activity inserted, deduplicated by id). A batch is written without a
+/// Each activity still gets exactly the effect it had alone (inserted with the replay key of its
+/// request, deduplicated by id, see ``InboxRepository/receive(activityID:actorID:originDomain:recipient:body:type:signatureHash:signatureCreated:receivedAt:processed:)``). A batch is written without a
 /// savepoint per activity; should one activity fail, the transaction is undone and the batch
 /// written again with a savepoint each, so that the failing one is undone alone and the others
 /// are stored. What is shared is the transaction, hence the WAL pages and
@@ -79,8 +79,6 @@ final class InboxWriter: Sendable {
 
     /// Touched only by the batch being written (one at a time, on `queue`).
     private struct WriterState {
-        /// Replay keys recorded before schema version 11 may remain (checked until they are gone).
-        var legacySignatures = true
         var lastPrune = Date.distantPast
     }
 
@@ -163,18 +161,14 @@ final class InboxWriter: Sendable {
             do {
                 let write = { (isolated: Bool) in
                     try self.database.write { db in
-                        try self.writeBatch(
-                            entries, db: db, prune: prune, legacySignatures: housekeeping.legacySignatures, isolated: isolated)
+                        try self.writeBatch(entries, db: db, prune: prune, isolated: isolated)
                     }
                 }
                 // Savepoints cost three statements per activity, so a batch is first written without
                 // them; when one of its activities fails, the whole transaction is undone and the
                 // batch written again with one savepoint each, which undoes the failing one alone.
-                let (outcomes, decisions, legacy, queued) = try (try? write(false)) ?? write(true)
-                writerState.withLock { state in
-                    state.legacySignatures = legacy
-                    if prune { state.lastPrune = Date() }
-                }
+                let (outcomes, decisions, queued) = try (try? write(false)) ?? write(true)
+                if prune { writerState.withLock { $0.lastPrune = Date() } }
                 for (domain, decision) in decisions { trustCache.remember(decision, for: domain) }
                 if queued { accepted() }
                 for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(with: outcome) }
@@ -187,10 +181,10 @@ final class InboxWriter: Sendable {
     /// One batch inside the writer's transaction: the trust decision of each node in it, then each
     /// entry, in its own savepoint when `isolated` (otherwise the first failing entry throws, and
     /// the caller undoes the transaction).
-    /// - Returns: the outcomes, the trust decisions read, whether legacy replay keys remain, and
-    ///   whether an activity was queued for the processor.
-    private func writeBatch(_ entries: [Entry], db: Connection, prune: Bool, legacySignatures: Bool, isolated: Bool) throws
-        -> ([Result<Outcome, any Error>], [String: InboxTrustCache.Decision], Bool, Bool)
+    /// - Returns: the outcomes, the trust decisions read, and whether an activity was queued for
+    ///   the processor.
+    private func writeBatch(_ entries: [Entry], db: Connection, prune: Bool, isolated: Bool) throws
+        -> ([Result<Outcome, any Error>], [String: InboxTrustCache.Decision], Bool)
     {
         let inbox = InboxRepository(db)
         if prune {
@@ -198,7 +192,6 @@ final class InboxWriter: Sendable {
             let now = Date()
             try inbox.pruneSignatures(createdBefore: now.addingTimeInterval(-2 * RequestAuthenticator.maxClockSkew), now: now)
         }
-        let legacy = try legacySignatures && inbox.hasLegacySignatures()
         var decisions: [String: InboxTrustCache.Decision] = [:]
         for entry in entries where decisions[entry.originDomain] == nil {
             decisions[entry.originDomain] = try policy.decision(for: entry.originDomain, db: db)
@@ -208,7 +201,7 @@ final class InboxWriter: Sendable {
         var queued = false
         let now = Date()
         func store(_ entry: Entry) throws -> Outcome {
-            let (outcome, pending) = try write(entry, db: db, checkLegacy: legacy, mayFinish: mayFinish, now: now)
+            let (outcome, pending) = try write(entry, db: db, mayFinish: mayFinish, now: now)
             if pending {
                 queued = true
                 mayFinish = false
@@ -226,17 +219,12 @@ final class InboxWriter: Sendable {
                 outcomes.append(.success(try store(entry)))
             }
         }
-        return (outcomes, decisions, legacy, queued)
+        return (outcomes, decisions, queued)
     }
 
-    /// Records the signature and stores the activity, already done when `mayFinish` and nothing
-    /// needs processing. - Returns: the outcome, and whether the activity was queued as pending.
-    private func write(_ entry: Entry, db: Connection, checkLegacy: Bool, mayFinish: Bool, now: Date) throws
-        -> (Outcome, Bool)
-    {
-        let inbox = InboxRepository(db)
-        guard try inbox.recordSignature(hash: entry.signatureHash, created: entry.signatureCreated, checkLegacy: checkLegacy)
-        else { return (.replay, false) }
+    /// Stores the activity with its replay key, already done when `mayFinish` and nothing needs
+    /// processing. - Returns: the outcome, and whether the activity was queued as pending.
+    private func write(_ entry: Entry, db: Connection, mayFinish: Bool, now: Date) throws -> (Outcome, Bool) {
         var finished = false
         if mayFinish, let processor {
             let activity = InboundActivity(
@@ -245,10 +233,15 @@ final class InboxWriter: Sendable {
             // A failing check leaves the activity to the processor, which decides in full.
             finished = !((try? processor.needsProcessing(activity, db: db)) ?? true)
         }
-        let inserted = try inbox.insert(
+        let reception = try InboxRepository(db).receive(
             activityID: entry.activityID, actorID: entry.actorID, originDomain: entry.originDomain, recipient: entry.recipient,
-            body: entry.body, type: entry.type, receivedAt: now, processed: finished)
-        return inserted ? (.stored, !finished) : (.duplicate, false)
+            body: entry.body, type: entry.type, signatureHash: entry.signatureHash, signatureCreated: entry.signatureCreated,
+            receivedAt: now, processed: finished)
+        switch reception {
+        case .stored: return (.stored, !finished)
+        case .duplicate: return (.duplicate, false)
+        case .replay: return (.replay, false)
+        }
     }
 }
 
