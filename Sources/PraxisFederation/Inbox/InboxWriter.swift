@@ -69,7 +69,9 @@ final class InboxWriter: Sendable {
 
     private struct Waiting {
         var entry: Entry
-        var continuation: CheckedContinuation<Outcome, any Error>
+        /// Unchecked: every waiting entry is resumed exactly once, by `writeQueued` (with its
+        /// outcome or its batch's error); the checked kind allocated a guard object per activity.
+        var continuation: UnsafeContinuation<Outcome, any Error>
     }
 
     private struct State {
@@ -115,7 +117,7 @@ final class InboxWriter: Sendable {
     /// bench used more CPU per activity).
     /// - Throws: the database error when its transaction (or its own savepoint) failed.
     func store(_ entry: Entry) async throws -> Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        try await withUnsafeThrowingContinuation { continuation in
             let startWriting = state.withLock { state -> Bool in
                 state.queue.append(Waiting(entry: entry, continuation: continuation))
                 if state.writing { return false }

@@ -133,24 +133,24 @@ struct RemoteMemoryCache {
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     mutating func actor(id: String, now: Date) -> RemoteActor? {
-        guard var entry = actors[id], entry.expiresAt > now else { return nil }
+        guard let index = actors.index(forKey: id), actors.values[index].expiresAt > now else { return nil }
         tick += 1
-        entry.lastUsed = tick
-        actors[id] = entry
-        return entry.actor
+        actors.values[index].lastUsed = tick
+        return actors.values[index].actor
     }
 
     func actorID(ofKey keyID: String) -> String? { keyOwners[keyID] }
 
     /// The key and its unexpired owner, when held; counts as a use of the owner.
+    /// Looked up and marked used in place (through the dictionary index): copying the entry out
+    /// and back retained and released every field of the actor, on every inbox request.
     mutating func key(_ keyID: String, now: Date) -> (RemoteKey, RemoteActor)? {
-        guard let owner = keyOwners[keyID], var entry = actors[owner], entry.expiresAt > now,
-            let key = entry.actor.key(id: keyID)
+        guard let owner = keyOwners[keyID], let index = actors.index(forKey: owner),
+            actors.values[index].expiresAt > now, let key = actors.values[index].actor.key(id: keyID)
         else { return nil }
         tick += 1
-        entry.lastUsed = tick
-        actors[owner] = entry
-        return (key, entry.actor)
+        actors.values[index].lastUsed = tick
+        return (key, actors.values[index].actor)
     }
 
     mutating func put(_ actor: RemoteActor, expiresAt: Date) {
