@@ -28,7 +28,8 @@ public final class Connection {
     /// Page cache of a writable file connection, in KiB (SQLite's default is 2 MiB).
     public static let writerCacheKiB = 32 * 1024
 
-    /// WAL pages after which a commit checkpoints (SQLite's default is 1,000).
+    /// WAL pages after which a commit checkpoints (SQLite's default is 1,000); for a `Database`'s
+    /// writer, after which a background checkpoint starts.
     public static let walCheckpointPages = 8_000
     /// Size a WAL is truncated to after a checkpoint, in bytes.
     public static let walSizeLimit = 64 << 20
@@ -112,8 +113,9 @@ public final class Connection {
         // signature hashes) in memory instead of re-reading them from the file at every insert.
         try exec(db, "PRAGMA cache_size = -\(writerCacheKiB)")
         // Checkpoints (copying the WAL into the main file, then an fsync) run in the committing
-        // writer; fewer, larger ones cost less per page under a stream of small commits, and the
-        // size limit gives the disk back after a burst.
+        // connection; fewer, larger ones cost less per page under a stream of small commits, and
+        // the size limit gives the disk back after a burst. `Database` hands its writer's
+        // checkpoints to a background connection instead (`WALCheckpointer`).
         try exec(db, "PRAGMA wal_autocheckpoint = \(walCheckpointPages)")
         try exec(db, "PRAGMA journal_size_limit = \(walSizeLimit)")
     }

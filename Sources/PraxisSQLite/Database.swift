@@ -28,6 +28,8 @@ public final class Database: Sendable {
 
     private let writer: WriterSlot
     private let readers: ReaderPool
+    /// Checkpoints the WAL off the writer's commits (see ``WALCheckpointer``).
+    let checkpointer: WALCheckpointer
     /// Async writes wait here, off Swift's cooperative pool, one at a time.
     private let writeQueue = DispatchQueue(label: "praxis.sqlite.write")
     /// Async reads run here, off Swift's cooperative pool; the pool bounds how many run at once.
@@ -43,8 +45,11 @@ public final class Database: Sendable {
     ///   - busyTimeout: how long a connection waits for another process's lock.
     /// - Throws: `SQLiteError` when the file cannot be opened, a migration fails, or the database
     ///   was migrated by a newer release (see `Migrator.migrate`).
+    /// - Parameter checkpointPages: WAL frames after which a background checkpoint starts (tests
+    ///   use small values).
     public init(
-        path: String, migrations: [Migration] = [], readers: Int = 4, busyTimeout: Duration = .seconds(5)
+        path: String, migrations: [Migration] = [], readers: Int = 4, busyTimeout: Duration = .seconds(5),
+        checkpointPages: Int = Connection.walCheckpointPages
     ) throws {
         guard readers >= 1 else {
             throw SQLiteError(.misuse, message: "a Database needs at least 1 reader connection, got \(readers)")
@@ -58,6 +63,11 @@ public final class Database: Sendable {
         let connection = try Connection(path: path, busyTimeout: busyTimeout)
         self.appliedMigrations = migrations.isEmpty ? [] : try Migrator(migrations).migrate(connection)
         self.path = path
+        // Migrations checkpoint as they commit (SQLite's automatic checkpoint); from here on the
+        // writer's commits leave that to the background.
+        let checkpointer = WALCheckpointer(path: path, busyTimeout: busyTimeout, pages: checkpointPages)
+        try checkpointer.install(on: connection)
+        self.checkpointer = checkpointer
         self.writer = WriterSlot(connection)
         self.readers = ReaderPool(capacity: readers) {
             let reader = try Connection(path: path, readOnly: true, busyTimeout: busyTimeout)
@@ -77,6 +87,7 @@ public final class Database: Sendable {
     static let readerCacheKiB = 16 * 1_024
 
     deinit {
+        writer.withUnhookedConnection { checkpointer.uninstall(from: $0) }
         // Readers go first so the writer, closing last, can checkpoint and remove the WAL file.
         readers.closeIdle()
     }
@@ -235,6 +246,13 @@ private final class WriterSlot: @unchecked Sendable {
 
     init(_ connection: Connection) {
         self.connection = connection
+    }
+
+    /// For `Database.deinit`, when nothing else can hold the connection.
+    func withUnhookedConnection(_ body: (Connection) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        body(connection)
     }
 
     func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
