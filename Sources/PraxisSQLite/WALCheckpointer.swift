@@ -15,10 +15,12 @@ import Synchronization
 /// they are as durable as before (`synchronous=NORMAL`: the WAL is synced before pages are copied,
 /// the main file after).
 ///
-/// A checkpoint running alongside commits cannot always bring the WAL back to its start (that
-/// needs a moment in which every frame has been copied), so the WAL is bounded by a second rule:
-/// a commit that leaves more than ``hardLimitPages`` frames checkpoints in the committing
-/// connection, as SQLite's own automatic checkpoint would; the next write then restarts the WAL.
+/// A checkpoint running alongside commits cannot bring the WAL back to its start by itself (that
+/// needs a moment in which every frame has been copied), so the committing connection copies
+/// what is left when the background one finished with at most ``residuePages`` frames behind: a
+/// short checkpoint between two commits, after which the next write starts the WAL over. When
+/// commits outrun the background altogether, a commit that leaves more than ``hardLimitPages``
+/// frames checkpoints in the committing connection, as SQLite's own automatic checkpoint would.
 final class WALCheckpointer: Sendable {
     /// Frames added since the last checkpoint that start a background one.
     let pages: Int
@@ -33,6 +35,9 @@ final class WALCheckpointer: Sendable {
         var running = false
         /// The WAL size when the last background checkpoint was started (0 after a restart).
         var startedAt = 0
+        /// Frames the last background checkpoint left copied (0 when unknown or used up).
+        var copied = 0
+        var residues = 0
         var passes = 0
         var inline = 0
         var largestWAL = 0
@@ -50,11 +55,17 @@ final class WALCheckpointer: Sendable {
         self.hardLimitPages = max(self.pages + 1, hardLimitPages ?? 4 * pages)
     }
 
-    /// Background checkpoints run so far, checkpoints the committing connection ran (WAL over the
-    /// hard limit), and the largest WAL a commit left, in frames (for tests).
-    var statistics: (background: Int, inline: Int, largestWAL: Int) {
-        state.withLock { ($0.passes, $0.inline, $0.largestWAL) }
+    /// Background checkpoint passes run so far, checkpoints the committing connection ran (WAL
+    /// over the hard limit), remainders it copied, and the largest WAL a commit left, in frames
+    /// (for tests).
+    var statistics: (background: Int, inline: Int, residues: Int, largestWAL: Int) {
+        state.withLock { ($0.passes, $0.inline, $0.residues, $0.largestWAL) }
     }
+
+    /// Frames a background checkpoint may leave behind for the committing connection to copy:
+    /// those commits added while it ran. Copied between two commits, they leave the WAL fully
+    /// checkpointed, so the next write starts it over.
+    var residuePages: Int { max(1, pages / 16) }
 
     /// Turns off `connection`'s automatic checkpoint and hands its checkpoints to this object.
     /// The hook holds `self` until ``uninstall(from:)``.
@@ -88,19 +99,35 @@ final class WALCheckpointer: Sendable {
                 $0.inline += 1
                 $0.largestWAL = max($0.largestWAL, frames)
                 $0.startedAt = 0
+                $0.copied = 0
             }
             return
         }
-        let start = state.withLock { state -> Bool in
+        enum Action { case none, background, residue }
+        let action = state.withLock { state -> Action in
             state.largestWAL = max(state.largestWAL, frames)
             // A smaller WAL than at the last start: it restarted from its beginning.
-            if frames < state.startedAt { state.startedAt = 0 }
-            guard !state.running, frames - state.startedAt >= pages else { return false }
+            if frames < state.startedAt {
+                state.startedAt = 0
+                state.copied = 0
+            }
+            guard !state.running else { return .none }
+            if state.copied > 0 && frames - state.copied <= residuePages {
+                state.copied = 0
+                state.residues += 1
+                return .residue
+            }
+            guard frames - state.startedAt >= pages else { return .none }
             state.running = true
             state.startedAt = frames
-            return true
+            return .background
         }
-        if start { queue.async { self.checkpoint() } }
+        switch action {
+        case .none: break
+        case .background: queue.async { self.checkpoint() }
+        // A few frames and two syncs of little data; no commit can come in between.
+        case .residue: _ = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        }
     }
 
     /// One `PASSIVE` checkpoint on the background connection, repeated (at most three more times)
@@ -120,7 +147,10 @@ final class WALCheckpointer: Sendable {
                 var log: Int32 = 0
                 var copied: Int32 = 0
                 let result = sqlite3_wal_checkpoint_v2(connection.handle, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
-                state.withLock { $0.passes += 1 }
+                state.withLock {
+                    $0.passes += 1
+                    $0.copied = result == SQLITE_OK ? Int(copied) : 0
+                }
                 // Busy: another connection (or process) is checkpointing; it will do the work.
                 guard result == SQLITE_OK, copied < log else { return }
             }

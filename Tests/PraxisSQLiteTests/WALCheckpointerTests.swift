@@ -37,4 +37,24 @@ import Testing
             #expect(try reopened.scalar(String.self, "PRAGMA integrity_check") == "ok")
         }
     }
+
+    @Test func whenCommitsLeaveTimeTheWALStartsOverNearTheThreshold() throws {
+        try withTemporaryDirectory { directory in
+            let pages = 320
+            let db = try Database(path: directory.path("node.sqlite"), migrations: Self.migrations, checkpointPages: pages)
+            // Paced commits (a commit every 300 µs or so): a background checkpoint leaves the few
+            // frames committed while it ran, the committing connection copies them, and the WAL
+            // starts over instead of growing to the hard limit.
+            for index in 0..<1_600 {
+                try db.write {
+                    try $0.run("INSERT INTO blobs (data) VALUES (?)", [UInt8](repeating: UInt8(index % 251), count: 3_000))
+                }
+                usleep(300)
+            }
+            let statistics = db.checkpointer.statistics
+            #expect(statistics.residues > 0)
+            #expect(statistics.largestWAL <= db.checkpointer.hardLimitPages + 4)
+            #expect(try db.read { try $0.scalar(Int.self, "SELECT count(*) FROM blobs") } == 1_600)
+        }
+    }
 }
