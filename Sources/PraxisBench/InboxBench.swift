@@ -456,10 +456,14 @@ struct BlastClient: Sendable {
                 buffers[index].append(contentsOf: chunk[0..<got])
                 while let length = Self.responseLength(buffers[index]) {
                     let response = buffers[index][0..<length]
-                    if !response.starts(with: Array("HTTP/1.1 202".utf8)) {
+                    if !response.starts(with: Self.acceptedStatus) {
                         failures.append("request \(outstanding[index]): " + String(decoding: response, as: UTF8.self).prefix(300))
                     }
-                    buffers[index].removeFirst(length)
+                    if length == buffers[index].count {
+                        buffers[index].removeAll(keepingCapacity: true)
+                    } else {
+                        buffers[index].removeFirst(length)
+                    }
                     answered += 1
                     outstanding[index] = -1
                     if next < requests.count {
@@ -472,6 +476,9 @@ struct BlastClient: Sendable {
         }
         return failures
     }
+
+    static let acceptedStatus = Array("HTTP/1.1 202".utf8)
+    static let contentLengthName = Array("\r\ncontent-length:".utf8)
 
     /// Length of the first complete response in `buffer` (head plus `Content-Length` body).
     static func responseLength(_ buffer: [UInt8]) -> Int? {
@@ -489,7 +496,7 @@ struct BlastClient: Sendable {
             guard headEnd > 0 else { return nil }
             // Byte scan, no String or Foundation: this runs in the measured process for every
             // response, so it must cost next to nothing beside the receiver's work.
-            let name = Array("\r\ncontent-length:".utf8)
+            let name = Self.contentLengthName
             var length = 0
             var j = 0
             search: while j + name.count <= headEnd {
