@@ -217,7 +217,12 @@ public final class Database: Sendable {
     /// Copies the WAL into the main file and truncates it (`PRAGMA wal_checkpoint(TRUNCATE)`).
     /// SQLite checkpoints on its own; this is for operators who want a self-contained main file.
     public func checkpoint() throws {
-        try writer.withConnection { connection in try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+        try writer.withConnection { connection in
+            // A background checkpoint holds the checkpoint lock while it runs; this one would
+            // then do nothing. Holding the writer, wait for it to finish first.
+            checkpointer.waitForBackground()
+            try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
     }
 
     private static func removeDatabaseFiles(_ path: String) {

@@ -80,6 +80,9 @@ final class WALCheckpointer: Sendable {
         }, context)
     }
 
+    /// Returns once no background checkpoint is running or queued.
+    func waitForBackground() { queue.sync {} }
+
     /// Removes the hook (before the connection closes) and releases what ``install(on:)`` held.
     func uninstall(from connection: Connection) {
         let previous = sqlite3_wal_hook(connection.handle, nil, nil)
