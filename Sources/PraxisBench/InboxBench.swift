@@ -85,9 +85,9 @@ enum InboxBench {
         // The aim is half the rate both cores reach together, measured: two threads of this
         // process verifying at once (OpenSSL's shared state and the machine's other work make it
         // less than twice one thread's rate). Measured here, and again just before and just after
-        // the Ed25519 run, whose target is the mean of those two: the cores run slower after the
-        // key generation and the other runs have kept them busy for seconds than they do here,
-        // and comparing a warm run with a cold ceiling would understate the ratio.
+        // the Ed25519 run, whose target is the mean of those two: the figure here comes some
+        // fifteen seconds earlier (before the RSA key generation and the other runs), and the
+        // run is compared with the ceiling measured under its own conditions.
         let rawEd25519TwoCores = try RawVerification.ed25519Rate(seconds: 2, threads: 2)
         var rawEd25519Around: (before: Double, after: Double)?
 

@@ -87,7 +87,7 @@ public final class Database: Sendable {
     static let readerCacheKiB = 16 * 1_024
 
     deinit {
-        writer.withUnhookedConnection { checkpointer.uninstall(from: $0) }
+        writer.withConnectionAtClose { checkpointer.uninstall(from: $0) }
         // Readers go first so the writer, closing last, can checkpoint and remove the WAL file.
         readers.closeIdle()
     }
@@ -254,7 +254,7 @@ private final class WriterSlot: @unchecked Sendable {
     }
 
     /// For `Database.deinit`, when nothing else can hold the connection.
-    func withUnhookedConnection(_ body: (Connection) -> Void) {
+    func withConnectionAtClose(_ body: (Connection) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         body(connection)

@@ -31,28 +31,31 @@ public struct InboxRepository {
     let db: Connection
     public init(_ db: Connection) { self.db = db }
 
-    /// Stores a verified activity. Returns false when an activity with that id was already
-    /// received (the caller acknowledges it without storing anything).
+    /// Stores a verified activity without a replay key (``receive(activityID:actorID:originDomain:recipient:body:type:signatureHash:signatureCreated:receivedAt:processed:)``
+    /// stores one with it). Returns false when an activity with that id was already received (the
+    /// caller acknowledges it without storing anything).
     /// - Parameter processed: store it already done (nothing is left to do for it; the row stays
     ///   so that a redelivery is still recognised) rather than pending.
     public func insert(activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8],
                        type: String? = nil, receivedAt: Date = Date(), processed: Bool = false) throws -> Bool {
-        if processed {
-            try db.run(
-                """
-                INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at, state,
-                    processed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'done', ?) ON CONFLICT (activity_id) DO NOTHING
-                """,
-                activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds, receivedAt.unixSeconds)
-        } else {
-            try db.run(
-                """
-                INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
-                """,
-                activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds)
-        }
+        try insertRow(
+            activityID: activityID, actorID: actorID, originDomain: originDomain, recipient: recipient, body: body,
+            type: type, signatureHash: nil, receivedAt: receivedAt, processed: processed)
+    }
+
+    /// The one statement that adds an inbox row; false when the id is already stored.
+    private func insertRow(
+        activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8], type: String?,
+        signatureHash: [UInt8]?, receivedAt: Date, processed: Bool
+    ) throws -> Bool {
+        try db.run(
+            """
+            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at, state,
+                processed_at, signature_hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
+            """,
+            activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds, processed ? "done" : "pending",
+            processed ? receivedAt.unixSeconds : nil, signatureHash)
         return db.changes > 0
     }
 
@@ -202,22 +205,16 @@ public struct InboxRepository {
         activityID: String, actorID: String, originDomain: String, recipient: String, body: [UInt8], type: String?,
         signatureHash: [UInt8], signatureCreated: Date, receivedAt: Date = Date(), processed: Bool = false
     ) throws -> Reception {
-        try db.run(
-            """
-            INSERT INTO inbox_activities (activity_id, actor_id, origin_domain, recipient, body, type, received_at, state,
-                processed_at, signature_hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (activity_id) DO NOTHING
-            """,
-            activityID, actorID, originDomain, recipient, body, type, receivedAt.unixSeconds, processed ? "done" : "pending",
-            processed ? receivedAt.unixSeconds : nil, signatureHash)
-        if db.changes > 0 { return .stored }
+        if try insertRow(
+            activityID: activityID, actorID: actorID, originDomain: originDomain, recipient: recipient, body: body,
+            type: type, signatureHash: signatureHash, receivedAt: receivedAt, processed: processed)
+        {
+            return .stored
+        }
         let stored = try db.queryOne("SELECT signature_hash FROM inbox_activities WHERE activity_id = ?", activityID)
         if let stored, try stored.optional("signature_hash", as: [UInt8].self) == signatureHash { return .replay }
-        if try signatureSeen(hash: signatureHash, created: signatureCreated) { return .replay }
-        try db.run(
-            "INSERT INTO seen_signatures (created_at, signature_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            signatureCreated.unixSeconds, signatureHash)
-        return .duplicate
+        // Recorded unless `seen_signatures` or `seen_signatures_v2` already holds it (a replay).
+        return try recordSignature(hash: signatureHash, created: signatureCreated) ? .duplicate : .replay
     }
 
     /// Records a request signature as used in `seen_signatures`. Returns false when it was
@@ -232,14 +229,6 @@ public struct InboxRepository {
             "INSERT INTO seen_signatures (created_at, signature_hash) VALUES (?, ?) ON CONFLICT DO NOTHING",
             created.unixSeconds, hash)
         return db.changes > 0
-    }
-
-    /// Whether `seen_signatures` or `seen_signatures_v2` holds this key (a replay of the request
-    /// of a duplicate, or of one received before schema 25).
-    public func signatureSeen(hash: [UInt8], created: Date) throws -> Bool {
-        try db.queryOne(
-            "SELECT 1 FROM seen_signatures WHERE created_at = ? AND signature_hash = ?", created.unixSeconds, hash) != nil
-            || db.queryOne("SELECT 1 FROM seen_signatures_v2 WHERE signature_hash = ?", hash) != nil
     }
 
     /// Forgets replay keys of signatures created before `createdBefore` (a signature that old is
