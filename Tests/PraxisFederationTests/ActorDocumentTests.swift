@@ -1,3 +1,4 @@
+import Foundation
 import PraxisCrypto
 import PraxisFederation
 import PraxisJSON
@@ -103,5 +104,44 @@ import Testing
         #expect(urls.localActorReference("https://praxis.test/users/ana/inbox") == nil)
         #expect(urls.localActorReference("https://other.test/users/ana") == nil)
         #expect(urls.localActorReference("https://praxis.test/users/") == nil)
+    }
+}
+
+/// `RemoteActor` keeps its fields in one shared box; copies must still behave as values.
+@Suite struct RemoteActorValueTests {
+    static func actor() -> RemoteActor {
+        let rsa = RemoteKey(
+            id: "https://a.test/users/ann#main-key", owner: "https://a.test/users/ann",
+            material: .rsa(try! RSAPrivateKey(bits: 2048).publicKey))
+        let ed = RemoteKey(
+            id: "https://a.test/users/ann#ed25519-key", owner: "https://a.test/users/ann",
+            material: .ed25519(Ed25519PrivateKey().publicKey))
+        return RemoteActor(
+            id: "https://a.test/users/ann", type: "Person", preferredUsername: "ann", domain: "a.test",
+            inbox: "https://a.test/users/ann/inbox", rsaKey: rsa, ed25519Keys: [ed], fetchedAt: Date(timeIntervalSince1970: 0),
+            document: .object(["id": .string("https://a.test/users/ann")]))
+    }
+
+    @Test func aChangedCopyLeavesTheOriginal() {
+        let original = Self.actor()
+        var copy = original
+        #expect(copy == original)
+        copy.name = "Ann"
+        copy.ed25519Keys = []
+        #expect(copy != original)
+        #expect(original.name == nil)
+        #expect(original.ed25519Keys.count == 1)
+        #expect(copy.name == "Ann" && copy.id == original.id && copy.rsaKey == original.rsaKey)
+        copy.name = nil
+        copy.ed25519Keys = original.ed25519Keys
+        #expect(copy == original)
+    }
+
+    @Test func keysAreFoundByIDWhicheverListHoldsThem() {
+        let actor = Self.actor()
+        #expect(actor.key(id: "https://a.test/users/ann#main-key") == actor.rsaKey)
+        #expect(actor.key(id: "https://a.test/users/ann#ed25519-key") == actor.ed25519Keys.first)
+        #expect(actor.key(id: "https://a.test/users/ann#other") == nil)
+        #expect(actor.keys.map(\.id) == ["https://a.test/users/ann#main-key", "https://a.test/users/ann#ed25519-key"])
     }
 }

@@ -187,10 +187,9 @@ enum SignatureBase {
             }
             return String(status)
         case .request(let method, let scheme, let authority, let target):
+            if component.name == "@method" { return method }
             let parts = TargetParts(target)
             switch component.name {
-            case "@method":
-                return method
             case "@target-uri":
                 if parts.isAbsolute { return target }
                 return scheme.lowercased() + "://" + authority + (target == "*" ? "" : target)
@@ -329,20 +328,34 @@ struct TargetParts {
     var isAbsolute: Bool { scheme != nil }
 
     init(_ target: String) {
+        // Byte scans: every delimiter is ASCII, so the indices found are character boundaries
+        // (Character-level searching showed in inbox profiles).
         var rest = target[...]
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        if !rest.hasPrefix("/"), let colon = rest.range(of: "://") {
+        if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<hash] }
+        if rest.utf8.first != UInt8(ascii: "/"), let colon = Self.schemeSeparator(in: rest) {
             scheme = rest[..<colon.lowerBound]
             let afterScheme = rest[colon.upperBound...]
-            let end = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
+            let end = afterScheme.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? afterScheme.endIndex
             authority = afterScheme[..<end]
             rest = afterScheme[end...]
         }
-        if let question = rest.firstIndex(of: "?") {
+        if let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = rest[..<question]
-            query = rest[rest.index(after: question)...]
+            query = rest[rest.utf8.index(after: question)...]
         } else {
             path = rest
         }
+    }
+
+    /// The first `://` in `text`.
+    private static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        let bytes = text.utf8
+        var i = bytes.startIndex
+        while let colon = bytes[i...].firstIndex(of: UInt8(ascii: ":")) {
+            let rest = bytes[colon...]
+            if rest.starts(with: "://".utf8) { return colon..<bytes.index(colon, offsetBy: 3) }
+            i = bytes.index(after: colon)
+        }
+        return nil
     }
 }

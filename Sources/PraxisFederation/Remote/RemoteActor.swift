@@ -10,53 +10,121 @@ import PraxisJSON
 /// owned by this actor and lives on its host. Anything else the document holds (a community's
 /// `attributedTo`, `visibility`, ...) is in ``document``.
 public struct RemoteActor: Sendable, Equatable {
+    /// The fields, in one immutable box shared by every copy: an actor is copied several times
+    /// per inbox request (cache, key lookup, verifier, pipeline), and copying a dozen strings,
+    /// keys and a JSON document retained and released each of them every time. Setting a field
+    /// (rare) makes a new box.
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private struct Fields: Sendable, Equatable {
+        var id: String
+        var type: String
+        var preferredUsername: String?
+        var name: String?
+        var domain: String
+        var inbox: String
+        var sharedInbox: String?
+        var followers: String?
+        var rsaKey: RemoteKey?
+        var ed25519Keys: [RemoteKey]
+        var fetchedAt: Date
+        var document: JSON
+    }
+
+    private var storage: Storage
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = storage.fields
+        change(&fields)
+        storage = Storage(fields)
+    }
+
     /// The actor's id (an `https` URL; `http` only in development mode).
-    public var id: String
+    public var id: String {
+        get { storage.fields.id }
+        set { update { $0.id = newValue } }
+    }
     /// The AS2 type that made it an actor: `Person`, `Group`, `Application`, `Service` or `Organization`.
-    public var type: String
-    public var preferredUsername: String?
-    public var name: String?
+    public var type: String {
+        get { storage.fields.type }
+        set { update { $0.type = newValue } }
+    }
+    public var preferredUsername: String? {
+        get { storage.fields.preferredUsername }
+        set { update { $0.preferredUsername = newValue } }
+    }
+    public var name: String? {
+        get { storage.fields.name }
+        set { update { $0.name = newValue } }
+    }
     /// Authority (`host` or `host:port`, lowercase) of ``id``: the node the actor lives on, as
     /// the trust list names it.
-    public var domain: String
-    public var inbox: String
+    public var domain: String {
+        get { storage.fields.domain }
+        set { update { $0.domain = newValue } }
+    }
+    public var inbox: String {
+        get { storage.fields.inbox }
+        set { update { $0.inbox = newValue } }
+    }
     /// `endpoints.sharedInbox`, kept only when it is on the actor's host.
-    public var sharedInbox: String?
-    public var followers: String?
+    public var sharedInbox: String? {
+        get { storage.fields.sharedInbox }
+        set { update { $0.sharedInbox = newValue } }
+    }
+    public var followers: String? {
+        get { storage.fields.followers }
+        set { update { $0.followers = newValue } }
+    }
     /// The RSA key of `publicKey` (draft-cavage signatures).
-    public var rsaKey: RemoteKey?
+    public var rsaKey: RemoteKey? {
+        get { storage.fields.rsaKey }
+        set { update { $0.rsaKey = newValue } }
+    }
     /// The Ed25519 `Multikey` entries of `assertionMethod` (RFC 9421 signatures, Data Integrity
     /// proofs), retired ones included with their `expires`.
-    public var ed25519Keys: [RemoteKey]
+    public var ed25519Keys: [RemoteKey] {
+        get { storage.fields.ed25519Keys }
+        set { update { $0.ed25519Keys = newValue } }
+    }
     /// When the document was fetched (whole seconds).
-    public var fetchedAt: Date
+    public var fetchedAt: Date {
+        get { storage.fields.fetchedAt }
+        set { update { $0.fetchedAt = newValue } }
+    }
     /// The verified document as received.
-    public var document: JSON
+    public var document: JSON {
+        get { storage.fields.document }
+        set { update { $0.document = newValue } }
+    }
 
     public init(
         id: String, type: String, preferredUsername: String? = nil, name: String? = nil, domain: String,
         inbox: String, sharedInbox: String? = nil, followers: String? = nil, rsaKey: RemoteKey? = nil,
         ed25519Keys: [RemoteKey] = [], fetchedAt: Date, document: JSON
     ) {
-        self.id = id
-        self.type = type
-        self.preferredUsername = preferredUsername
-        self.name = name
-        self.domain = domain
-        self.inbox = inbox
-        self.sharedInbox = sharedInbox
-        self.followers = followers
-        self.rsaKey = rsaKey
-        self.ed25519Keys = ed25519Keys
-        self.fetchedAt = fetchedAt
-        self.document = document
+        storage = Storage(Fields(
+            id: id, type: type, preferredUsername: preferredUsername, name: name, domain: domain, inbox: inbox,
+            sharedInbox: sharedInbox, followers: followers, rsaKey: rsaKey, ed25519Keys: ed25519Keys,
+            fetchedAt: fetchedAt, document: document))
+    }
+
+    public static func == (lhs: RemoteActor, rhs: RemoteActor) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
 
     /// Every key of the actor, RSA first.
     public var keys: [RemoteKey] { (rsaKey.map { [$0] } ?? []) + ed25519Keys }
 
-    /// The key with this id, if the actor lists it.
-    public func key(id keyID: String) -> RemoteKey? { keys.first { $0.id == keyID } }
+    /// The key with this id, if the actor lists it (without building ``keys``: this runs on
+    /// every inbox request).
+    public func key(id keyID: String) -> RemoteKey? {
+        if let rsa = storage.fields.rsaKey, rsa.id == keyID { return rsa }
+        return storage.fields.ed25519Keys.first { $0.id == keyID }
+    }
 
     /// Where to deliver to this actor: the shared inbox when there is one, else its own inbox.
     public var deliveryInbox: String { sharedInbox ?? inbox }

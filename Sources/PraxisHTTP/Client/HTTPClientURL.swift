@@ -70,9 +70,10 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
             } else {
                 hostPart = authority
             }
-            let name = hostPart.lowercased()
-            if let why = HTTPClientURL.hostNameProblem(name) { throw fail(why) }
-            if let v4 = IPAddress.parseIPv4(Substring(name)) {
+            let name = hostPart.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? hostPart.lowercased() : String(hostPart)
+            let (problem, numeric) = HTTPClientURL.hostNameProblem(name)
+            if let problem { throw fail(problem) }
+            if numeric, let v4 = IPAddress.parseIPv4(Substring(name)) {
                 self.hostAddress = .v4(v4)
             } else {
                 self.hostAddress = nil
@@ -162,27 +163,40 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    private static func hostNameProblem(_ name: String) -> String? {
-        if name.isEmpty { return "the host is missing" }
-        if name.utf8.count > 253 { return "the host name is longer than 253 characters" }
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        for label in labels {
-            if label.isEmpty { return "the host name has an empty label" }
-            if label.utf8.count > 63 { return "a host name label is longer than 63 characters" }
-            let ok = label.utf8.allSatisfy {
-                ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+    /// Why the (lowercased) host name `name` is refused, if it is; and whether its last label is
+    /// numeric (or `0x`-prefixed), the only form an IPv4 address can have.
+    /// Walks the labels in place: splitting them into an array showed in inbox profiles.
+    private static func hostNameProblem(_ name: String) -> (problem: String?, numeric: Bool) {
+        if name.isEmpty { return ("the host is missing", false) }
+        let bytes = name.utf8
+        if bytes.count > 253 { return ("the host name is longer than 253 characters", false) }
+        var numeric = false
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
+            let label = bytes[start..<end]
+            if label.isEmpty { return ("the host name has an empty label", false) }
+            if label.count > 63 { return ("a host name label is longer than 63 characters", false) }
+            var digits = true
+            for byte in label {
+                let isDigit = byte >= 48 && byte <= 57
+                if !(isDigit || (byte >= 97 && byte <= 122) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) {
+                    return ("the host '\(name)' contains characters not allowed in a host name (use punycode for IDNs)", false)
+                }
+                if !isDigit { digits = false }
             }
-            if !ok { return "the host '\(name)' contains characters not allowed in a host name (use punycode for IDNs)" }
+            if end == bytes.endIndex {
+                numeric = digits || label.starts(with: "0x".utf8)
+                break
+            }
+            start = bytes.index(after: end)
         }
         // A numeric last label makes the host an IPv4 address in URL parsers; only the strict
         // dotted quad is accepted so every component agrees on which address is meant.
-        if let last = labels.last {
-            let numeric = last.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } || last.hasPrefix("0x")
-            if numeric && IPAddress.parseIPv4(Substring(name)) == nil {
-                return "'\(name)' is not a valid dotted-quad IPv4 address"
-            }
+        if numeric && IPAddress.parseIPv4(Substring(name)) == nil {
+            return ("'\(name)' is not a valid dotted-quad IPv4 address", true)
         }
-        return nil
+        return (nil, numeric)
     }
 
     private static func targetProblem(_ target: Substring) -> String? {

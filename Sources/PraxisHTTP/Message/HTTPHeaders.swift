@@ -46,8 +46,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// The values of a repeated field joined with ", " as RFC 9110 section 5.3 combines them.
     public func combinedValue(for name: String) -> String? {
-        let all = values(for: name)
-        return all.isEmpty ? nil : all.joined(separator: ", ")
+        // Without an intermediate array: a field usually occurs once.
+        var combined: String?
+        for field in fields where Self.same(field.name, name) {
+            if let sofar = combined { combined = sofar + ", " + field.value } else { combined = field.value }
+        }
+        return combined
     }
 
     public func contains(_ name: String) -> Bool {

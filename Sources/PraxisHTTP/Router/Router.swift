@@ -36,7 +36,8 @@ public struct Router: HTTPResponder {
     }
 
     struct Node: Sendable {
-        var literals: [String: Int] = [:]
+        /// Keyed by substrings so that matching looks up a path's segments without copying them.
+        var literals: [Substring: Int] = [:]
         var parameter: Int?
         var catchAll: [HTTPMethod: Route] = [:]
         var routes: [HTTPMethod: Route] = [:]
@@ -91,7 +92,7 @@ public struct Router: HTTPResponder {
                 precondition(i == segments.count - 1, "route pattern \(pattern): a catch-all must be the last segment")
                 catchAllName = name
             } else {
-                let literal = String(segment)
+                let literal = Substring(segment)
                 if let next = nodes[node].literals[literal] {
                     node = next
                 } else {
@@ -183,30 +184,38 @@ public struct Router: HTTPResponder {
     }
 
     func match(_ path: Substring) -> Match? {
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         var values: [Substring] = []
-        return match(segments[...], node: 0, values: &values)
+        return match(path, from: path.startIndex, node: 0, values: &values)
     }
 
-    private func match(_ segments: ArraySlice<Substring>, node: Int, values: inout [Substring]) -> Match? {
-        let current = nodes[node]
-        guard let segment = segments.first else {
-            if !current.routes.isEmpty { return Match(routes: current.routes, values: values, rest: nil) }
-            if !current.catchAll.isEmpty { return Match(routes: current.catchAll, values: values, rest: "") }
+    /// The next non-empty `/`-separated segment of `path` at or after `index`, and where it ends.
+    /// (Walking the path in place: splitting it into an array for every request showed in profiles.)
+    private static func segment(of path: Substring, from index: Substring.Index) -> (Substring, Substring.Index)? {
+        let bytes = path.utf8
+        var start = index
+        while start != bytes.endIndex && bytes[start] == UInt8(ascii: "/") { start = bytes.index(after: start) }
+        guard start != bytes.endIndex else { return nil }
+        let end = bytes[start...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+        return (path[start..<end], end)
+    }
+
+    private func match(_ path: Substring, from index: Substring.Index, node: Int, values: inout [Substring]) -> Match? {
+        guard let (segment, next) = Self.segment(of: path, from: index) else {
+            if !nodes[node].routes.isEmpty { return Match(routes: nodes[node].routes, values: values, rest: nil) }
+            if !nodes[node].catchAll.isEmpty { return Match(routes: nodes[node].catchAll, values: values, rest: "") }
             return nil
         }
-        let remaining = segments.dropFirst()
-        if let next = current.literals[String(segment)], let found = match(remaining, node: next, values: &values) {
+        if let child = nodes[node].literals[segment], let found = match(path, from: next, node: child, values: &values) {
             return found
         }
-        if let next = current.parameter {
+        if let child = nodes[node].parameter {
             values.append(segment)
-            if let found = match(remaining, node: next, values: &values) { return found }
+            if let found = match(path, from: next, node: child, values: &values) { return found }
             values.removeLast()
         }
-        if !current.catchAll.isEmpty {
-            let rest = segments.joined(separator: "/")
-            return Match(routes: current.catchAll, values: values, rest: Substring(rest))
+        if !nodes[node].catchAll.isEmpty {
+            let rest = path[index...].split(separator: "/").joined(separator: "/")
+            return Match(routes: nodes[node].catchAll, values: values, rest: Substring(rest))
         }
         return nil
     }

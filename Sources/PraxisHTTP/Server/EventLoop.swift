@@ -639,7 +639,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     private func begin(_ conn: Connection, _ head: ParsedHead) throws(RequestFailure) {
         conn.head = head
         conn.requestID = ids.nextID()
-        let path = head.target.firstIndex(of: "?").map { head.target[..<$0] } ?? head.target[...]
+        let path = head.target.utf8.firstIndex(of: UInt8(ascii: "?")).map { head.target[..<$0] } ?? head.target[...]
         let policy = core.responder.requestBodyPolicy(method: head.method, path: path)
         let maxBody = policy?.maxBytes ?? core.configuration.defaultMaxBodySize
         conn.body = []
