@@ -65,10 +65,14 @@ struct ClientAddressPolicyTests {
         #expect(IPAddress("::ffff:1.2.3.4") == .v6(high: 0, low: 0xFFFF_0102_0304))
         #expect(IPAddress("2001:DB8::A")?.description == "2001:db8::a")
         #expect(IPAddress("10.0.0.1")?.description == "10.0.0.1")
+        #expect(IPAddress("255.255.255.255") == .v4(0xFFFF_FFFF))
+        #expect(IPAddress("0.0.0.0") == .v4(0))
+        #expect(IPAddress("1.20.199.0") == .v4(0x0114_C700))
         #expect(IPAddress(bytes: [127, 0, 0, 1]) == .v4(0x7F00_0001))
         #expect(try #require(IPAddress("fe80::1")).bytes.count == 16)
         for bad in ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "0x7f.0.0.1", "127.1", "2130706433",
-            "1.2.3.-4", " 1.2.3.4", "fe80::1%eth0", ":::", "1::2::3", "[::1]", "example.com", "12345::"]
+            "1.2.3.-4", " 1.2.3.4", "1.2.3.", ".1.2.3", "1..2.3", "1.2.3.1000", "1.2.3.256", "1.2.3.4.",
+            "00.1.2.3", "1.2.3.4 ", "fe80::1%eth0", ":::", "1::2::3", "[::1]", "example.com", "12345::"]
         {
             #expect(IPAddress(bad) == nil, "\(bad) must not parse")
         }

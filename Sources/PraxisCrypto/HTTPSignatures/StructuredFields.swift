@@ -568,6 +568,16 @@ private struct Parser {
 
     mutating func parseString() throws -> SF.BareItem {
         position += 1  // DQUOTE
+        // The usual string has no escapes: made from the input directly, without a byte array.
+        var end = position
+        while end < input.count, input[end] >= 0x20, input[end] <= 0x7E, input[end] != UInt8(ascii: "\\") {
+            if input[end] == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: input[position..<end]), as: UTF8.self)
+                position = end + 1
+                return .string(text)
+            }
+            end += 1
+        }
         var bytes: [UInt8] = []
         while position < input.count {
             let char = input[position]

@@ -71,9 +71,9 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
                 hostPart = authority
             }
             let name = hostPart.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? hostPart.lowercased() : String(hostPart)
-            let (problem, numeric) = HTTPClientURL.hostNameProblem(name)
+            let (problem, ipv4) = HTTPClientURL.hostNameProblem(name)
             if let problem { throw fail(problem) }
-            if numeric, let v4 = IPAddress.parseIPv4(Substring(name)) {
+            if let v4 = ipv4 {
                 self.hostAddress = .v4(v4)
             } else {
                 self.hostAddress = nil
@@ -163,25 +163,25 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// Why the (lowercased) host name `name` is refused, if it is; and whether its last label is
-    /// numeric (or `0x`-prefixed), the only form an IPv4 address can have.
-    /// Walks the labels in place: splitting them into an array showed in inbox profiles.
-    private static func hostNameProblem(_ name: String) -> (problem: String?, numeric: Bool) {
-        if name.isEmpty { return ("the host is missing", false) }
+    /// Why the (lowercased) host name `name` is refused, if it is; otherwise the IPv4 address it
+    /// is, when it is one. Walks the labels in place: splitting them into an array showed in inbox
+    /// profiles.
+    private static func hostNameProblem(_ name: String) -> (problem: String?, ipv4: UInt32?) {
+        if name.isEmpty { return ("the host is missing", nil) }
         let bytes = name.utf8
-        if bytes.count > 253 { return ("the host name is longer than 253 characters", false) }
+        if bytes.count > 253 { return ("the host name is longer than 253 characters", nil) }
         var numeric = false
         var start = bytes.startIndex
         while true {
             let end = bytes[start...].firstIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
             let label = bytes[start..<end]
-            if label.isEmpty { return ("the host name has an empty label", false) }
-            if label.count > 63 { return ("a host name label is longer than 63 characters", false) }
+            if label.isEmpty { return ("the host name has an empty label", nil) }
+            if label.count > 63 { return ("a host name label is longer than 63 characters", nil) }
             var digits = true
             for byte in label {
                 let isDigit = byte >= 48 && byte <= 57
                 if !(isDigit || (byte >= 97 && byte <= 122) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) {
-                    return ("the host '\(name)' contains characters not allowed in a host name (use punycode for IDNs)", false)
+                    return ("the host '\(name)' contains characters not allowed in a host name (use punycode for IDNs)", nil)
                 }
                 if !isDigit { digits = false }
             }
@@ -193,10 +193,11 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         }
         // A numeric last label makes the host an IPv4 address in URL parsers; only the strict
         // dotted quad is accepted so every component agrees on which address is meant.
-        if numeric && IPAddress.parseIPv4(Substring(name)) == nil {
-            return ("'\(name)' is not a valid dotted-quad IPv4 address", true)
+        guard numeric else { return (nil, nil) }
+        guard let address = IPAddress.parseIPv4(Substring(name)) else {
+            return ("'\(name)' is not a valid dotted-quad IPv4 address", nil)
         }
-        return (nil, numeric)
+        return (nil, address)
     }
 
     private static func targetProblem(_ target: Substring) -> String? {

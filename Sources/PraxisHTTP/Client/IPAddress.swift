@@ -236,16 +236,27 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Strict dotted quad: exactly four decimal parts 0...255, no leading zeros, no signs.
     static func parseIPv4(_ text: Substring) -> UInt32? {
+        // One pass over the bytes (this runs for every URL with a numeric host).
         var value: UInt32 = 0
         var parts = 0
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            let digits = part.utf8
-            guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
-            if digits.count > 1 && digits.first == 48 { return nil }
-            guard let octet = UInt32(part), octet <= 255 else { return nil }
-            value = value << 8 | octet
-            parts += 1
+        var octet: UInt32 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | octet
+                parts += 1
+                octet = 0
+                digits = 0
+                continue
+            }
+            guard byte >= 48 && byte <= 57, digits < 3 else { return nil }
+            if digits == 1 && octet == 0 { return nil }  // a leading zero
+            octet = octet * 10 + UInt32(byte - 48)
+            guard octet <= 255 else { return nil }
+            digits += 1
         }
-        return parts == 4 ? value : nil
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | octet
     }
 }

@@ -63,7 +63,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     public mutating func replaceOrAdd(name: String, value: String) {
-        remove(name: name)
+        // Every response passes several of these (security headers): most names are new.
+        if fields.contains(where: { Self.same($0.name, name) }) { remove(name: name) }
         fields.append((name: name, value: value))
     }
 
