@@ -119,7 +119,11 @@ struct JSONParser {
                     value = .object(JSONObject())
                 } else {
                     containers.append(.object)
-                    objects.append(JSONObject())
+                    // Room for a usual object's members (activities have six to ten), rather
+                    // than growing the member list three or four times.
+                    var object = JSONObject()
+                    object.reserveCapacity(8)
+                    objects.append(object)
                     keys.append(try parseMemberName(afterComma: false).name)
                     continue parseValue
                 }

@@ -90,6 +90,8 @@ public enum StructuredFields {
                         rebuildIndexIfLarge()
                     }
                 } else if let newValue {
+                    // Signature parameters are four or five: room for them at once.
+                    if entries.capacity == 0 { entries.reserveCapacity(4) }
                     entries.append((key: key, value: newValue))
                     if index != nil {
                         index?[key] = entries.count - 1

@@ -258,6 +258,9 @@ public final class InboxPipeline: Sendable {
         return String(recipient.dropFirst(prefix.count).dropLast("/inbox".count))
     }
 
+    /// The fields whose values, joined with "\n" in this order, make a request's replay key.
+    static let replayKeyFields = ["Signature", "Signature-Input", "Authorization"]
+
     /// Verifies the signature with the cached key, refetching the key once when it fails (after
     /// reading the trust list again: that fetch goes to the network).
     /// - Returns: the key, its owner, the signature's signed creation time, and the signature
@@ -267,9 +270,10 @@ public final class InboxPipeline: Sendable {
     ) async throws -> (RemoteKey, RemoteActor, Date, String) {
         // The values of these fields joined with "\n", in this order (what replay keys hash).
         var signatureValue = ""
+        signatureValue.reserveCapacity(512)
         var first = true
-        for name in ["Signature", "Signature-Input", "Authorization"] {
-            for value in request.headers.values(for: name) {
+        for name in Self.replayKeyFields {
+            request.headers.forEachValue(of: name) { value in
                 if !first { signatureValue += "\n" }
                 signatureValue += value
                 first = false

@@ -18,6 +18,9 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     public var count: Int { fields.count }
+
+    /// Room for `capacity` fields without growing (a message's fields are appended one by one).
+    public mutating func reserveCapacity(_ capacity: Int) { fields.reserveCapacity(capacity) }
     public var isEmpty: Bool { fields.isEmpty }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
@@ -42,6 +45,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         var values: [String] = []
         for field in fields where Self.same(field.name, name) { values.append(field.value) }
         return values
+    }
+
+    /// Calls `body` with every value of the field in order of appearance, without collecting them.
+    public func forEachValue(of name: String, _ body: (String) throws -> Void) rethrows {
+        for field in fields where Self.same(field.name, name) { try body(field.value) }
     }
 
     /// The values of a repeated field joined with ", " as RFC 9110 section 5.3 combines them.

@@ -28,6 +28,8 @@ public struct HTTPResponse: Sendable {
     public init(status: HTTPStatus = .ok, contentType: String, body: String, headers: HTTPHeaders = [:]) {
         self.status = status
         self.headers = headers
+        // Room for the fields middleware adds (security headers), without growing the list.
+        self.headers.reserveCapacity(headers.count + 8)
         self.headers["Content-Type"] = contentType
         self.body = Array(body.utf8)
     }
