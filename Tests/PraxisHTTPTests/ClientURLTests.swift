@@ -26,6 +26,10 @@ struct ClientURLTests {
         #expect(d.hostAddress == .v4(0xC000_0201))
         #expect(d.target == "/?q=1")
         #expect(d.authority == "192.0.2.1")
+        // The authority is always lowercase: the inbox compares it with stored hosts as is.
+        #expect(try HTTPClientURL("https://Social.EXAMPLE:8080/x").authority == "social.example:8080")
+        #expect(try HTTPClientURL("https://[2001:DB8::A]/").authority == "[2001:db8::a]")
+        #expect(try HTTPClientURL("http://127.0.0.1:80/").authority == "127.0.0.1")
 
         let e = try HTTPClientURL("HTTPS://under_score.example/%7Euser")
         #expect(e.scheme == .https && e.target == "/%7Euser")

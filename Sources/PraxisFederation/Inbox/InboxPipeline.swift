@@ -150,7 +150,7 @@ public final class InboxPipeline: Sendable {
         let keyHost: String
         if let owner = inMemory?.1 {
             keyHost = owner.domain.lowercased()
-        } else if let host = try? HTTPClientURL(keyID).authority.lowercased() {
+        } else if let host = try? HTTPClientURL(keyID).authority {
             keyHost = host
         } else {
             _ = failureLimiter.take(address)
@@ -203,7 +203,7 @@ public final class InboxPipeline: Sendable {
         if actorID == keyOwner.id {
             actorHost = keyOwner.domain.lowercased()
         } else if let actorURL = try? HTTPClientURL(actorID) {
-            actorHost = actorURL.authority.lowercased()
+            actorHost = actorURL.authority
         } else {
             throw Refusal(.badRequest, "the activity needs an \"actor\" that is an http(s) URL")
         }
@@ -212,7 +212,8 @@ public final class InboxPipeline: Sendable {
                 .unauthorized,
                 "the signing key \(key.id) belongs to \(keyHost) but the activity's actor is on \(actorHost)")
         }
-        guard activityURL.authority.lowercased() == actorHost else {
+        // (A parsed URL's authority is lowercase.)
+        guard activityURL.authority == actorHost else {
             throw Refusal(.badRequest, "the activity id must be on the actor's host \(actorHost)")
         }
 

@@ -118,52 +118,58 @@ struct RemoteStore {
 /// The most recently used verified actors, in memory, so the inbox finds a signer's key without a
 /// database read or a PEM parse. Bounded; the database stays the source of truth.
 struct RemoteMemoryCache {
-    struct Entry {
-        var actor: RemoteActor
-        var expiresAt: Date
+    /// A held actor. A class, so that the key index shares it: finding a key is one lookup, and
+    /// marking the actor used changes it in place (copying an entry out and back retained and
+    /// released it on every inbox request).
+    final class Entry {
+        let actor: RemoteActor
+        let expiresAt: Date
         var lastUsed: UInt64
+
+        init(actor: RemoteActor, expiresAt: Date, lastUsed: UInt64) {
+            self.actor = actor
+            self.expiresAt = expiresAt
+            self.lastUsed = lastUsed
+        }
     }
 
     let capacity: Int
     private var actors: [String: Entry] = [:]
-    /// key id → actor id, for every key of every actor held.
-    private var keyOwners: [String: String] = [:]
+    /// key id → the entry of its actor, for every key of every actor held.
+    private var keyOwners: [String: Entry] = [:]
     private var tick: UInt64 = 0
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
 
     mutating func actor(id: String, now: Date) -> RemoteActor? {
-        guard let index = actors.index(forKey: id), actors.values[index].expiresAt > now else { return nil }
+        guard let entry = actors[id], entry.expiresAt > now else { return nil }
         tick += 1
-        actors.values[index].lastUsed = tick
-        return actors.values[index].actor
+        entry.lastUsed = tick
+        return entry.actor
     }
 
-    func actorID(ofKey keyID: String) -> String? { keyOwners[keyID] }
+    func actorID(ofKey keyID: String) -> String? { keyOwners[keyID]?.actor.id }
 
     /// The key and its unexpired owner, when held; counts as a use of the owner.
-    /// Looked up and marked used in place (through the dictionary index): copying the entry out
-    /// and back retained and released every field of the actor, on every inbox request.
     mutating func key(_ keyID: String, now: Date) -> (RemoteKey, RemoteActor)? {
-        guard let owner = keyOwners[keyID], let index = actors.index(forKey: owner),
-            actors.values[index].expiresAt > now, let key = actors.values[index].actor.key(id: keyID)
-        else { return nil }
+        guard let entry = keyOwners[keyID], entry.expiresAt > now, let key = entry.actor.key(id: keyID) else { return nil }
         tick += 1
-        actors.values[index].lastUsed = tick
-        return (key, actors.values[index].actor)
+        entry.lastUsed = tick
+        return (key, entry.actor)
     }
 
     mutating func put(_ actor: RemoteActor, expiresAt: Date) {
         remove(id: actor.id)
         if actors.count >= capacity { evict() }
         tick += 1
-        actors[actor.id] = Entry(actor: actor, expiresAt: expiresAt, lastUsed: tick)
-        for key in actor.keys { keyOwners[key.id] = actor.id }
+        let entry = Entry(actor: actor, expiresAt: expiresAt, lastUsed: tick)
+        actors[actor.id] = entry
+        for key in actor.keys { keyOwners[key.id] = entry }
     }
 
     mutating func remove(id: String) {
         guard let old = actors.removeValue(forKey: id) else { return }
-        for key in old.actor.keys where keyOwners[key.id] == id { keyOwners[key.id] = nil }
+        for key in old.actor.keys where keyOwners[key.id] === old { keyOwners[key.id] = nil }
     }
 
     mutating func forget(domain: String) {

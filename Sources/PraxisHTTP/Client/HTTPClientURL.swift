@@ -97,10 +97,12 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host[:port]` as sent in the `Host` header: brackets around IPv6, port only when not the
-    /// scheme's default.
+    /// scheme's default. Always lowercase (the host is lowercased when parsed, and IPv6 addresses
+    /// are written in lowercase).
     public var authority: String {
-        let name = hostAddress.map { $0.isIPv4 ? host : "[\(host)]" } ?? host
-        return port == scheme.defaultPort ? name : "\(name):\(port)"
+        var name = host
+        if let hostAddress, !hostAddress.isIPv4 { name = "[" + host + "]" }
+        return port == scheme.defaultPort ? name : name + ":" + String(port)
     }
 
     /// `scheme://authority`, the origin used to decide whether a redirect leaves the site.

@@ -85,11 +85,13 @@ public final class RateLimiter: Sendable {
         let rule = rule
         let maxKeys = maxKeys
         return buckets.withLock { buckets -> Decision in
-            var bucket = buckets[key] ?? Bucket(tokens: rule.burst, updated: now)
+            // One hash of the key per decision (this runs several times for every inbox request).
+            let index = buckets.index(forKey: key)
+            var bucket = index.map { buckets.values[$0] } ?? Bucket(tokens: rule.burst, updated: now)
             bucket.tokens = min(rule.burst, bucket.tokens + max(0, now - bucket.updated) * rule.perSecond)
             bucket.updated = now
             guard bucket.tokens >= cost else {
-                if buckets[key] != nil { buckets[key] = bucket }
+                if let index { buckets.values[index] = bucket }
                 let missing = cost - bucket.tokens
                 // The small allowance keeps a wait of exactly n seconds, computed as n plus a
                 // rounding error, from being announced as n + 1.
@@ -98,7 +100,11 @@ public final class RateLimiter: Sendable {
             }
             guard consume else { return .allowed }
             bucket.tokens -= cost
-            if buckets[key] == nil && buckets.count >= maxKeys { Self.evict(&buckets, now: now, rule: rule, keep: maxKeys) }
+            if let index {
+                buckets.values[index] = bucket
+                return .allowed
+            }
+            if buckets.count >= maxKeys { Self.evict(&buckets, now: now, rule: rule, keep: maxKeys) }
             buckets[key] = bucket
             return .allowed
         }

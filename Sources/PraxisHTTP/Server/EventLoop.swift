@@ -995,6 +995,12 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     static func isValidField(_ name: String, _ value: String) -> Bool {
         if name.isEmpty { return false }
         for c in name.utf8 where !ASCII.tokenTable[Int(c)] { return false }
+        // Over contiguous bytes where possible: long values (a content security policy) are
+        // checked on every response.
+        let clean = value.utf8.withContiguousStorageIfAvailable { bytes in
+            !bytes.contains { $0 == ASCII.cr || $0 == ASCII.lf || $0 == 0 }
+        }
+        if let clean { return clean }
         for c in value.utf8 where c == ASCII.cr || c == ASCII.lf || c == 0 { return false }
         return true
     }
