@@ -476,6 +476,11 @@ public struct ObjectRepository {
         try db.queryOne("SELECT * FROM objects WHERE id = ?", id).map(Self.object)
     }
 
+    /// Whether an object with this id is stored (deleted ones included), without reading it.
+    public func contains(id: String) throws -> Bool {
+        try db.queryOne("SELECT 1 FROM objects WHERE id = ?", id) != nil
+    }
+
     /// Objects addressed to a community, newest first.
     public func inAudience(_ audience: String, limit: Int = 50, visible: OriginFilter? = nil) throws -> [StoredObject] {
         guard let visible else {

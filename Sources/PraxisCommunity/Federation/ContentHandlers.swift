@@ -24,9 +24,11 @@ public struct GroupContentHandler: ActivityHandler {
     /// acknowledged and ignored by ``handle(_:commit:)``: the inbox stores it done on receipt.
     public func needsProcessing(_ activity: InboundActivity, db: Connection) throws -> Bool {
         guard activity.type == "Like", let object = activity.json["object"] else { return true }
-        if let objectID = object.linkID, try ObjectRepository(db).find(id: objectID) != nil { return true }
+        if let objectID = object.linkID, try ObjectRepository(db).contains(id: objectID) { return true }
         return try Self.audienceCandidates(activity.json, object: object).contains {
-            try context.localActor($0, db: db)?.kind == .group
+            // Only a community matters: an address that is not one needs no lookup.
+            guard context.urls.localActorReference($0)?.kind == .group else { return false }
+            return try context.localActor($0, db: db)?.kind == .group
         }
     }
 

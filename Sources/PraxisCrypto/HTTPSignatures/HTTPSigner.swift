@@ -188,6 +188,10 @@ public struct HTTPSignatureVerifier: Sendable {
     /// digest matches the body; the signed Host is this node (cavage; RFC 9421 signs `@target-uri`,
     /// which is built from `authority`, so a request meant for another node fails the signature).
     /// - Throws: ``HTTPSignatureError`` with a message for the remote operator.
+    /// The RFC 9421 components every incoming request must cover (made once, not per request).
+    static let requiredWithoutDigest = ["@method", "@target-uri"]
+    static let requiredWithDigest = ["@method", "@target-uri", "content-digest"]
+
     public static func verify(
         _ request: HTTPRequest, parsed: ParsedHTTPSignature, authority: String, scheme: String, key: HTTPVerificationKey,
         now: Date, maxSkew: TimeInterval = 3600
@@ -195,10 +199,8 @@ public struct HTTPSignatureVerifier: Sendable {
         let needsDigest = !request.body.isEmpty || request.method == .post
         switch parsed.storage {
         case .rfc9421(let selected):
-            var required = ["@method", "@target-uri"]
-            if needsDigest { required.append("content-digest") }
             let policy = MessageSignaturePolicy(
-                requiredComponents: required, requiresCreated: true, maximumAge: maxSkew, maximumClockSkew: maxSkew)
+                requiredComponents: needsDigest ? Self.requiredWithDigest : Self.requiredWithoutDigest, requiresCreated: true, maximumAge: maxSkew, maximumClockSkew: maxSkew)
             let message = SignatureMessage.request(request, scheme: scheme, authority: authority)
             let verified = try MessageSignature.verify(message, selected: selected, policy: policy, now: now) { _, declared in
                 switch key {

@@ -128,7 +128,7 @@ enum SignatureBase {
         message: SignatureMessage, components: [MessageComponent], signatureParams: StructuredFields.InnerList
     ) throws -> [UInt8] {
         var base: [UInt8] = []
-        base.reserveCapacity(256)
+        base.reserveCapacity(512)  // an inbox request's base is about 300 bytes
         // A handful of components: a list compares faster than a set hashes.
         var seen: [String] = []
         seen.reserveCapacity(components.count)
@@ -192,7 +192,13 @@ enum SignatureBase {
             switch component.name {
             case "@target-uri":
                 if parts.isAbsolute { return target }
-                return scheme.lowercased() + "://" + authority + (target == "*" ? "" : target)
+                var uri = ""
+                uri.reserveCapacity(scheme.utf8.count + 3 + authority.utf8.count + target.utf8.count)
+                uri += scheme.lowercased()
+                uri += "://"
+                uri += authority
+                if target != "*" { uri += target }
+                return uri
             case "@authority":
                 return normalizedAuthority(parts.authority.map(String.init) ?? authority, scheme: scheme)
             case "@scheme":

@@ -473,6 +473,7 @@ private struct Parser {
     mutating func parseInnerList() throws -> SF.InnerList {
         position += 1  // "("
         var items: [SF.Item] = []
+        items.reserveCapacity(4)  // a signature covers three or four components
         while !isAtEnd {
             skipSP()
             if peek == UInt8(ascii: ")") {
