@@ -33,6 +33,8 @@ struct ClientURLTests {
 
         let e = try HTTPClientURL("HTTPS://under_score.example/%7Euser")
         #expect(e.scheme == .https && e.target == "/%7Euser")
+        #expect(try HTTPClientURL("hTtP://example.org:0080/").scheme == .http)
+        #expect(try HTTPClientURL("hTtP://example.org:0080/").port == 80)
     }
 
     @Test("invalid URLs", arguments: [
@@ -43,7 +45,8 @@ struct ClientURLTests {
         "https://exämple.org/", "https://example.org/a b", "https://example.org/\u{7F}", "https://example.org\\@evil/",
         "https://127.1/", "https://0x7f.0.0.1/", "https://2130706433/", "https://010.0.0.1/", "https://a..b/",
         "https://.example.org/", "https://example.org/%zz", "https://example.org/%4", "https://ex!ample.org/",
-        "https://[::1]x/",
+        "https://[::1]x/", "httpx://example.org/", "htt://example.org/", "https://example.org:123456/",
+        "https://example.org:-1/", "https://example.org: 80/",
     ])
     func invalid(_ text: String) {
         #expect(throws: HTTPClientError.self, "\(text)") { try HTTPClientURL(text) }

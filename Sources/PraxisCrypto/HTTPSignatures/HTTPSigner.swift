@@ -178,6 +178,10 @@ public struct HTTPSignatureVerifier: Sendable {
         try verify(request, parsed: parse(request), authority: authority, scheme: scheme, key: key, now: now, maxSkew: maxSkew)
     }
 
+    /// The RFC 9421 components every incoming request must cover (made once, not per request).
+    static let requiredWithoutDigest = ["@method", "@target-uri"]
+    static let requiredWithDigest = ["@method", "@target-uri", "content-digest"]
+
     /// Verifies `request`, whose signature headers ``parse(_:)`` returned as `parsed`, as received
     /// by a node reachable at `scheme://authority`.
     ///
@@ -188,10 +192,6 @@ public struct HTTPSignatureVerifier: Sendable {
     /// digest matches the body; the signed Host is this node (cavage; RFC 9421 signs `@target-uri`,
     /// which is built from `authority`, so a request meant for another node fails the signature).
     /// - Throws: ``HTTPSignatureError`` with a message for the remote operator.
-    /// The RFC 9421 components every incoming request must cover (made once, not per request).
-    static let requiredWithoutDigest = ["@method", "@target-uri"]
-    static let requiredWithDigest = ["@method", "@target-uri", "content-digest"]
-
     public static func verify(
         _ request: HTTPRequest, parsed: ParsedHTTPSignature, authority: String, scheme: String, key: HTTPVerificationKey,
         now: Date, maxSkew: TimeInterval = 3600

@@ -30,7 +30,7 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         // character, so the indices found are valid string indices (this runs several times for
         // each incoming activity, where Character-level searching showed in profiles).
         guard let schemeEnd = Self.schemeSeparator(in: text) else { throw fail("it must start with http:// or https://") }
-        guard let scheme = Scheme(rawValue: text[..<schemeEnd.lowerBound].lowercased()) else {
+        guard let scheme = Self.scheme(text.utf8[..<schemeEnd.lowerBound]) else {
             throw fail("only http and https URLs are supported")
         }
         let rest = text[schemeEnd.upperBound...]
@@ -82,9 +82,14 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         }
 
         if let portPart {
-            guard (1...5).contains(portPart.count), portPart.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                let port = Int(portPart), (1...65535).contains(port)
-            else { throw fail("the port must be a number from 1 to 65535") }
+            var port = 0
+            for byte in portPart.utf8 {
+                guard byte >= 48 && byte <= 57, port <= 65535 else { port = 0; break }
+                port = port * 10 + Int(byte - 48)
+            }
+            guard (1...5).contains(portPart.utf8.count), (1...65535).contains(port) else {
+                throw fail("the port must be a number from 1 to 65535")
+            }
             self.port = port
         } else {
             self.port = scheme.defaultPort
@@ -146,6 +151,23 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
             return false
         }
         return ref[..<colon].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }
+    }
+
+    /// `http` or `https`, in any case, without making a lowercased copy.
+    private static func scheme(_ name: Substring.UTF8View) -> Scheme? {
+        func matches(_ lowercase: StaticString) -> Bool {
+            guard name.count == lowercase.utf8CodeUnitCount else { return false }
+            var i = 0
+            for byte in name {
+                let lowered = byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+                if lowered != lowercase.utf8Start[i] { return false }
+                i += 1
+            }
+            return true
+        }
+        if matches("https") { return .https }
+        if matches("http") { return .http }
+        return nil
     }
 
     /// The first `://` in `text`.
