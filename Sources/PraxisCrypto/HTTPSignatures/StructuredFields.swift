@@ -236,6 +236,7 @@ public enum StructuredFields {
     /// Serialises an Inner List (as RFC 9421 writes `@signature-params`).
     public static func serialize(_ innerList: InnerList) throws -> String {
         var out = ""
+        out.reserveCapacity(256)  // signature parameters run to about 150 bytes: no regrowing
         try serialize(innerList, into: &out)
         return out
     }
