@@ -136,3 +136,63 @@ import Testing
         }
     }
 }
+
+/// A parsed inner list keeps its text only when that text is its serialisation, and serialising
+/// it then copies the text (RFC 9421 serialises `@signature-params` again on every request).
+@Suite struct InnerListParsedTextTests {
+    typealias SF = StructuredFields
+
+    /// The serialisation a list gets without the kept text.
+    static func canonical(_ list: SF.InnerList) throws -> String {
+        var copy = list
+        let items = copy.items
+        copy.items = items  // any change drops the kept text
+        #expect(copy.parsedText == nil)
+        return try SF.serialize(copy)
+    }
+
+    static func innerList(_ text: String) throws -> SF.InnerList {
+        guard case .innerList(let list)? = try SF.parseDictionary("sig1=" + text)["sig1"] else {
+            Issue.record("\(text) is not an inner list")
+            return SF.InnerList([])
+        }
+        return list
+    }
+
+    @Test(arguments: [
+        #"("@method" "@target-uri" "content-digest");created=1618884473;keyid="test-key-ed25519";alg="ed25519""#,
+        #"("@query-param";name="Pet" "@method");nonce="b3k2pp5k7z-50gnwp.yemd""#,
+        #"();created=0;expires=-5;tag="a\"b\\c""#,
+        #"(tok/en "x");flag;other=?0;n=10"#,
+        #"("a";sf "b";key="x";bs)"#,
+    ])
+    func canonicalTextIsKept(_ text: String) throws {
+        let list = try Self.innerList(text)
+        #expect(list.parsedText == text)
+        #expect(try SF.serialize(list) == text)
+        #expect(try Self.canonical(list) == text)
+    }
+
+    @Test(arguments: [
+        #"( "@method")"#, #"("@method" )"#, #"("@method"  "@path")"#, #"("@method");  created=1"#,
+        #"("@method"); created=1"#, #"("@method");created=01"#, #"("@method");created=-0"#,
+        #"("@method");created=1.5"#, #"("@method");created=1.50"#, #"("@method");flag=?1"#,
+        #"("@method");a=1;a=2"#, #"("@method";x=?1)"#, #"("@method");b=:aGVsbG8:"#, #"(:aGVsbG8=:)"#,
+        #"("@method" "x";a=1;a=1)"#, #"(007)"#,
+    ])
+    func otherwiseTheSerialisationIsCanonical(_ text: String) throws {
+        let list = try Self.innerList(text)
+        #expect(list.parsedText == nil, "\(text) is not canonical and must not be kept")
+        #expect(try SF.serialize(list) == Self.canonical(list))
+    }
+
+    @Test func aChangedListIsSerialisedAnew() throws {
+        var list = try Self.innerList(#"("@method");created=1"#)
+        list.parameters["keyid"] = .string("k")
+        #expect(try SF.serialize(list) == #"("@method");created=1;keyid="k""#)
+        var other = try Self.innerList(#"("@method");created=1"#)
+        other.items.append(SF.Item(.string("@path")))
+        #expect(try SF.serialize(other) == #"("@method" "@path");created=1"#)
+        #expect(try Self.innerList(#"("@method")"#) == SF.InnerList([SF.Item(.string("@method"))]))
+    }
+}

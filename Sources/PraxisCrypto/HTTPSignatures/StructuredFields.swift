@@ -137,12 +137,21 @@ public enum StructuredFields {
 
     /// A parenthesised list of items with its own parameters.
     public struct InnerList: Sendable, Equatable {
-        public var items: [Item]
-        public var parameters: Parameters
+        public var items: [Item] { didSet { parsedText = nil } }
+        public var parameters: Parameters { didSet { parsedText = nil } }
+        /// The text this list was parsed from, kept only when it is exactly the list's
+        /// serialisation (the parser checks every way the two could differ), so that serialising
+        /// it again, as RFC 9421 does for `@signature-params` on every request, copies the text.
+        /// Cleared by any change to the list.
+        var parsedText: String?
 
         public init(_ items: [Item], parameters: Parameters = Parameters()) {
             self.items = items
             self.parameters = parameters
+        }
+
+        public static func == (lhs: InnerList, rhs: InnerList) -> Bool {
+            lhs.items == rhs.items && lhs.parameters == rhs.parameters
         }
     }
 
@@ -256,6 +265,10 @@ public enum StructuredFields {
     }
 
     static func serialize(_ innerList: InnerList, into out: inout String) throws {
+        if let text = innerList.parsedText {
+            out += text
+            return
+        }
         out += "("
         for (offset, item) in innerList.items.enumerated() {
             if offset > 0 { out += " " }
@@ -396,6 +409,9 @@ private struct Parser {
     typealias SF = StructuredFields
     let input: UnsafeBufferPointer<UInt8>
     var position = 0
+    /// False once the inner list being parsed was written in a way its serialisation would
+    /// write differently (see ``SF/InnerList/parsedText``).
+    var canonical = true
 
     init(_ input: UnsafeBufferPointer<UInt8>) {
         self.input = input
@@ -472,15 +488,28 @@ private struct Parser {
     }
 
     mutating func parseInnerList() throws -> SF.InnerList {
+        let start = position
+        let outerCanonical = canonical
+        canonical = true
+        defer { canonical = outerCanonical && canonical }
         position += 1  // "("
         var items: [SF.Item] = []
         items.reserveCapacity(4)  // a signature covers three or four components
         while !isAtEnd {
+            let beforeSpaces = position
             skipSP()
+            // Serialised: no space after "(" or before ")", one between items.
+            let spaces = position - beforeSpaces
             if peek == UInt8(ascii: ")") {
+                if spaces != 0 { canonical = false }
                 position += 1
-                return SF.InnerList(items, parameters: try parseParameters())
+                var list = SF.InnerList(items, parameters: try parseParameters())
+                if canonical {
+                    list.parsedText = String(decoding: UnsafeBufferPointer(rebasing: input[start..<position]), as: UTF8.self)
+                }
+                return list
             }
+            if spaces != (items.isEmpty ? 0 : 1) { canonical = false }
             items.append(try parseItem())
             guard let next = peek, next == 0x20 || next == UInt8(ascii: ")") else {
                 throw fail("expected ' ' or ')' after an inner-list item")
@@ -498,13 +527,19 @@ private struct Parser {
         var parameters = SF.Parameters()
         while peek == UInt8(ascii: ";") {
             position += 1
+            let beforeSpaces = position
             skipSP()
+            if position != beforeSpaces { canonical = false }
             let key = try parseKey()
             var value = SF.BareItem.boolean(true)
             if peek == UInt8(ascii: "=") {
                 position += 1
                 value = try parseBareItem()
+                // Serialised, a true parameter is the bare key.
+                if value == .boolean(true) { canonical = false }
             }
+            // A repeated key keeps one entry, so the serialisation has one fewer.
+            if parameters[key] != nil { canonical = false }
             parameters[key] = value
         }
         return parameters
@@ -563,6 +598,11 @@ private struct Parser {
             }
         }
         let sign: Int64 = negative ? -1 : 1
+        // Serialised: no leading zeros, no "-0", and decimals in their shortest form (not
+        // checked: a decimal simply counts as written differently).
+        if isDecimal || (integerDigits > 1 && input[position - integerDigits] == 0x30) || (negative && integerPart == 0) {
+            canonical = false
+        }
         guard isDecimal else { return .integer(sign * integerPart) }
         guard fractionDigits > 0 else { throw fail("a decimal must not end with '.'") }
         var scale: Int64 = 1
@@ -614,6 +654,7 @@ private struct Parser {
     }
 
     mutating func parseByteSequence() throws -> SF.BareItem {
+        canonical = false  // lenient base64 may be written differently when serialised
         position += 1  // ":"
         let start = position
         while position < input.count, input[position] != UInt8(ascii: ":") {
