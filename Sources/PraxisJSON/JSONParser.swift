@@ -118,11 +118,12 @@ struct JSONParser {
                     pos += 1
                     value = .object(JSONObject())
                 } else {
-                    containers.append(.object)
-                    // Room for a usual object's members (activities have six to ten), rather
-                    // than growing the member list three or four times.
+                    // Room for the members of the document's own object (an activity has six to
+                    // ten) rather than growing its list three or four times; nested objects are
+                    // left to grow, so that a body of many small objects costs no more memory.
                     var object = JSONObject()
-                    object.reserveCapacity(8)
+                    if containers.isEmpty { object.reserveCapacity(8) }
+                    containers.append(.object)
                     objects.append(object)
                     keys.append(try parseMemberName(afterComma: false).name)
                     continue parseValue

@@ -338,7 +338,7 @@ struct TargetParts {
         // (Character-level searching showed in inbox profiles).
         var rest = target[...]
         if let hash = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<hash] }
-        if rest.utf8.first != UInt8(ascii: "/"), let colon = Self.schemeSeparator(in: rest) {
+        if rest.utf8.first != UInt8(ascii: "/"), let colon = HTTPClientURL.schemeSeparator(in: rest) {
             scheme = rest[..<colon.lowerBound]
             let afterScheme = rest[colon.upperBound...]
             let end = afterScheme.utf8.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? afterScheme.endIndex
@@ -351,17 +351,5 @@ struct TargetParts {
         } else {
             path = rest
         }
-    }
-
-    /// The first `://` in `text`.
-    private static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
-        let bytes = text.utf8
-        var i = bytes.startIndex
-        while let colon = bytes[i...].firstIndex(of: UInt8(ascii: ":")) {
-            let rest = bytes[colon...]
-            if rest.starts(with: "://".utf8) { return colon..<bytes.index(colon, offsetBy: 3) }
-            i = bytes.index(after: colon)
-        }
-        return nil
     }
 }

@@ -29,7 +29,7 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         // Byte scans: every delimiter is ASCII, and in UTF-8 an ASCII byte is always a whole
         // character, so the indices found are valid string indices (this runs several times for
         // each incoming activity, where Character-level searching showed in profiles).
-        guard let schemeEnd = Self.schemeSeparator(in: text) else { throw fail("it must start with http:// or https://") }
+        guard let schemeEnd = Self.schemeSeparator(in: text[...]) else { throw fail("it must start with http:// or https://") }
         guard let scheme = Self.scheme(text.utf8[..<schemeEnd.lowerBound]) else {
             throw fail("only http and https URLs are supported")
         }
@@ -170,19 +170,14 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    /// The first `://` in `text`.
-    private static func schemeSeparator(in text: String) -> Range<String.Index>? {
+    /// The first `://` in `text`, found by a byte scan (its bounds are character boundaries:
+    /// every byte of it is ASCII). Also used for request targets in absolute form.
+    public static func schemeSeparator(in text: Substring) -> Range<Substring.Index>? {
         let bytes = text.utf8
         var i = bytes.startIndex
-        while i != bytes.endIndex {
-            if bytes[i] == UInt8(ascii: ":") {
-                let j = bytes.index(after: i)
-                if j != bytes.endIndex && bytes[j] == UInt8(ascii: "/") {
-                    let k = bytes.index(after: j)
-                    if k != bytes.endIndex && bytes[k] == UInt8(ascii: "/") { return i..<bytes.index(after: k) }
-                }
-            }
-            i = bytes.index(after: i)
+        while let colon = bytes[i...].firstIndex(of: UInt8(ascii: ":")) {
+            if bytes[colon...].starts(with: "://".utf8) { return colon..<bytes.index(colon, offsetBy: 3) }
+            i = bytes.index(after: colon)
         }
         return nil
     }
